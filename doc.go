@@ -1,0 +1,3 @@
+// Package usersync holds repository-wide tests (package boundaries). The
+// program is in cmd/usersync; see README.md.
+package usersync
