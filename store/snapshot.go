@@ -1,0 +1,240 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/usersync/usersync/core"
+	bolt "go.etcd.io/bbolt"
+)
+
+var keySnapMeta = []byte("m")
+
+func chunkKey(i int) []byte {
+	var b [5]byte
+	b[0] = 'c'
+	binary.BigEndian.PutUint32(b[1:], uint32(i))
+	return b[:]
+}
+
+type directoryMeta struct {
+	Users         int       `json:"users"`
+	MissingGroups []string  `json:"missing_groups,omitempty"`
+	FetchedAt     time.Time `json:"fetched_at"`
+}
+
+type orgMeta struct {
+	Users  int               `json:"users"`
+	Groups []core.AdobeGroup `json:"groups,omitempty"`
+	Query  core.AdobeQuery   `json:"query"`
+}
+
+// chunksPerTx bounds one write transaction (large writes in chunked batches).
+const chunksPerTx = 16
+
+// SaveSnapshot stores both sides of a run's snapshot.
+func (db *DB) SaveSnapshot(id string, s *core.Snapshot) error {
+	chunks, err := encodeDirectory(s.Directory.Users)
+	if err != nil {
+		return err
+	}
+	meta := directoryMeta{Users: len(s.Directory.Users), MissingGroups: s.Directory.MissingGroups, FetchedAt: s.FetchedAt}
+	if err := db.writeChunks(id, [][]byte{keyDirectory}, meta, chunks); err != nil {
+		return err
+	}
+	orgs := make([]string, 0, len(s.Adobe))
+	for org := range s.Adobe {
+		orgs = append(orgs, org)
+	}
+	sort.Strings(orgs)
+	for _, org := range orgs {
+		o := s.Adobe[org]
+		chunks, err := encodeAdobe(o.Users)
+		if err != nil {
+			return err
+		}
+		if err := db.writeChunks(id, [][]byte{keyAdobe, []byte(org)}, orgMeta{Users: len(o.Users), Groups: o.Groups, Query: o.Query}, chunks); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func encodeDirectory(users []core.DirectoryUser) ([][]byte, error) {
+	e := newEncoder()
+	var chunks [][]byte
+	for start := 0; start < len(users); start += chunkSize {
+		end := min(start+chunkSize, len(users))
+		e.reset()
+		for i := start; i < end; i++ {
+			if err := e.directoryUser(&users[i]); err != nil {
+				return nil, err
+			}
+		}
+		c, err := e.finish(end - start)
+		if err != nil {
+			return nil, err
+		}
+		chunks = append(chunks, c)
+	}
+	return chunks, nil
+}
+
+func encodeAdobe(users []core.AdobeUser) ([][]byte, error) {
+	e := newEncoder()
+	var chunks [][]byte
+	for start := 0; start < len(users); start += chunkSize {
+		end := min(start+chunkSize, len(users))
+		e.reset()
+		for i := start; i < end; i++ {
+			e.adobeUser(&users[i])
+		}
+		c, err := e.finish(end - start)
+		if err != nil {
+			return nil, err
+		}
+		chunks = append(chunks, c)
+	}
+	return chunks, nil
+}
+
+// writeChunks replaces the bucket at path (below the run) with meta and
+// chunks, in transactions of at most chunksPerTx chunks.
+func (db *DB) writeChunks(id string, path [][]byte, meta any, chunks [][]byte) error {
+	bucket := func(tx *bolt.Tx) (*bolt.Bucket, error) {
+		b, err := runBucket(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range path {
+			if b, err = b.CreateBucketIfNotExists(p); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		parent, err := runBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, p := range path[:len(path)-1] {
+			if parent, err = parent.CreateBucketIfNotExists(p); err != nil {
+				return err
+			}
+		}
+		last := path[len(path)-1]
+		if parent.Bucket(last) != nil {
+			if err := parent.DeleteBucket(last); err != nil {
+				return err
+			}
+		}
+		b, err := parent.CreateBucket(last)
+		if err != nil {
+			return err
+		}
+		return putJSON(b, keySnapMeta, meta)
+	})
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(chunks); start += chunksPerTx {
+		end := min(start+chunksPerTx, len(chunks))
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			b, err := bucket(tx)
+			if err != nil {
+				return err
+			}
+			b.FillPercent = 1.0 // keys are appended in order
+			for i := start; i < end; i++ {
+				if err := b.Put(chunkKey(i), chunks[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Snapshot loads a run's snapshot.
+func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
+	s := &core.Snapshot{Adobe: map[string]core.OrgSnapshot{}}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		run, err := runBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		d := run.Bucket(keyDirectory)
+		if d == nil {
+			return core.Errorf(core.CodeNotFound, "store", "run %s has no snapshot", id)
+		}
+		var dm directoryMeta
+		if err := json.Unmarshal(d.Get(keySnapMeta), &dm); err != nil {
+			return fmt.Errorf("store: run %s directory snapshot: %w", id, err)
+		}
+		s.FetchedAt = dm.FetchedAt
+		s.Directory.MissingGroups = dm.MissingGroups
+		s.Directory.Users = make([]core.DirectoryUser, 0, dm.Users)
+		err = eachChunk(d, func(dec *decoder, n int) error {
+			for range n {
+				var u core.DirectoryUser
+				dec.directoryUser(&u)
+				s.Directory.Users = append(s.Directory.Users, u)
+			}
+			return dec.err
+		})
+		if err != nil {
+			return fmt.Errorf("store: run %s directory snapshot: %w", id, err)
+		}
+		a := run.Bucket(keyAdobe)
+		if a == nil {
+			return nil
+		}
+		return a.ForEachBucket(func(org []byte) error {
+			ob := a.Bucket(org)
+			var om orgMeta
+			if err := json.Unmarshal(ob.Get(keySnapMeta), &om); err != nil {
+				return fmt.Errorf("store: run %s org %s snapshot: %w", id, org, err)
+			}
+			o := core.OrgSnapshot{Groups: om.Groups, Query: om.Query, Users: make([]core.AdobeUser, 0, om.Users)}
+			err := eachChunk(ob, func(dec *decoder, n int) error {
+				for range n {
+					var u core.AdobeUser
+					dec.adobeUser(&u)
+					o.Users = append(o.Users, u)
+				}
+				return dec.err
+			})
+			if err != nil {
+				return fmt.Errorf("store: run %s org %s snapshot: %w", id, org, err)
+			}
+			s.Adobe[string(org)] = o
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func eachChunk(b *bolt.Bucket, f func(*decoder, int) error) error {
+	c := b.Cursor()
+	for k, v := c.Seek([]byte{'c'}); k != nil && k[0] == 'c'; k, v = c.Next() {
+		dec, n, err := newDecoder(v)
+		if err != nil {
+			return err
+		}
+		if err := f(dec, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
