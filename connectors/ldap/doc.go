@@ -1,0 +1,32 @@
+// Package ldap reads users and group memberships from an LDAP directory or
+// Active Directory, configured by UST's connector-ldap.yml (ParseConfig),
+// and serves them as a core.Source (New).
+//
+// Behaviour worth knowing when changing it:
+//
+//   - Every search is paged with search_page_size (0 turns paging off) and
+//     consumed page by page. Any non-success result (size, time or admin
+//     limit, a referral result, a dropped connection, a cancelled context)
+//     fails the whole read: a short list would look like users to remove.
+//   - Search continuation references are not followed. With referrals:
+//     ignore (the default) they are logged; with referrals: fail they end
+//     the read. Active Directory sends them for its DNS and configuration
+//     partitions whenever base_dn is a domain root, which hold no users;
+//     a forest-wide read belongs on a global catalog (port 3268).
+//   - Attributes that Active Directory returns in ranges
+//     ("member;range=0-1499") are completed with follow-up reads until the
+//     server marks the last range with "*", for group member lists in
+//     two_steps_lookup and for any user attribute alike.
+//   - In two_steps_lookup each member DN is read with a base-object search
+//     using all_users_filter; with nested_group a DN that is not a user is
+//     read as a group, each group once, so membership cycles end. Up to
+//     eight such reads are in flight on the one connection. A member DN
+//     that no longer exists is a warning; any other failed read is an
+//     error (UST logged every lookup failure as a warning).
+//   - Users are de-duplicated by DN (case-insensitively) and returned
+//     sorted by DN, each with the requested group names it belongs to.
+//
+// The tests start a real OpenLDAP slapd on loopback (TestMain in
+// slapd_test.go) and an in-process Active Directory imitation for range
+// retrieval (adserver_test.go).
+package ldap
