@@ -83,3 +83,154 @@ func TestUsersByMemberOf(t *testing.T) {
 		t.Errorf("MissingGroups differ (-want +got):\n%s", diff)
 	}
 }
+
+func TestUsersTwoStepsNestedWithCycle(t *testing.T) {
+	needSlapd(t)
+	for _, nested := range []bool{false, true} {
+		t.Run(map[bool]string{false: "direct", true: "nested"}[nested], func(t *testing.T) {
+			cfg := testConfig(t, openLDAPConfig+"two_steps_lookup:\n  group_member_attribute_name: member\n  nested_group: "+
+				map[bool]string{false: "no", true: "yes"}[nested]+"\n")
+			res := read(t, cfg, core.SourceQuery{Groups: []string{"Engineers", "Designers"}})
+			got := map[string][]string{}
+			for dn, s := range summarize(res) {
+				got[dn] = s.Groups
+			}
+			want := map[string][]string{
+				"uid=bo,ou=people":    {"Engineers", "Designers"},
+				"uid=multi,ou=people": {"Engineers"},
+				"uid=ana,ou=people":   {"Designers"},
+				"uid=zoe,ou=people":   {"Designers"},
+			}
+			if nested {
+				// Through Contractors, whose member Engineers closes a cycle.
+				want["uid=taro,ou=people"] = []string{"Engineers"}
+			}
+			if diff := cmp.Diff(want, got, sortStrings); diff != "" {
+				t.Errorf("memberships differ (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestUsersAllUsers(t *testing.T) {
+	needSlapd(t)
+	cfg := testConfig(t, openLDAPConfig)
+	res := read(t, cfg, core.SourceQuery{AllUsers: true, Groups: []string{"Designers", "Big"}})
+	// 5 people with a mail (nomail is skipped, svc-backup filtered out)
+	// plus the bulk users.
+	if got, want := len(res.Users), 6+bigGroupLen; got != want {
+		t.Fatalf("Users(all) returned %d users; want %d", got, want)
+	}
+	s := summarize(res)
+	if got := s["uid=taro,ou=people"]; got.First != "太郎" || got.Last != "山田" || got.Country != "JP" || len(got.Groups) != 0 {
+		t.Errorf("taro = %+v; want 太郎 山田, JP, no groups", got)
+	}
+	if got := s["uid=bulk04999,ou=bulk"].Groups; !cmp.Equal(got, []string{"Big"}) {
+		t.Errorf("bulk04999 groups = %v; want [Big]", got)
+	}
+	if got := s["uid=ana,ou=people"].Groups; !cmp.Equal(got, []string{"Designers"}) {
+		t.Errorf("ana groups = %v; want [Designers]", got)
+	}
+}
+
+func TestUsersBigGroup(t *testing.T) {
+	needSlapd(t)
+	for name, extra := range map[string]string{
+		"memberOf":  "search_page_size: 500\n",
+		"two steps": "two_steps_lookup:\n  group_member_attribute_name: member\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(t, openLDAPConfig+extra)
+			rec := &progressRecorder{}
+			res, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Big"}}, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Users) != bigGroupLen {
+				t.Errorf("Users(Big) returned %d users; want %d", len(res.Users), bigGroupLen)
+			}
+			if p := rec.last(); p.Users < bigGroupLen || p.Groups != 1 || !p.Done {
+				t.Errorf("last progress = %+v; want >= %d entries read, 1 group, Done", p, bigGroupLen)
+			}
+		})
+	}
+}
+
+func TestUsersGroupNamesAreEscaped(t *testing.T) {
+	needSlapd(t)
+	cfg := testConfig(t, openLDAPConfig)
+	res := read(t, cfg, core.SourceQuery{Groups: []string{"R&D (EU)*", "*", "Design*"}})
+	got := summarize(res)
+	if len(got) != 1 || !cmp.Equal(got["uid=zoe,ou=people"].Groups, []string{"R&D (EU)*"}) {
+		t.Errorf("Users = %v; want only zoe in R&D (EU)*", got)
+	}
+	if diff := cmp.Diff([]string{"*", "Design*"}, res.MissingGroups); diff != "" {
+		t.Errorf("MissingGroups (wildcards must match literally) differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestUsersAmbiguousGroupIsFatal(t *testing.T) {
+	needSlapd(t)
+	cfg := testConfig(t, openLDAPConfig)
+	_, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Dup"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "2 entries match") {
+		t.Fatalf("Users(Dup) error = %v; want one naming the 2 matching entries", err)
+	}
+	if core.Code(err) != core.CodeInvalidInput {
+		t.Errorf("Code = %v; want invalid input", core.Code(err))
+	}
+}
+
+func TestUsersFormatsAndAttributes(t *testing.T) {
+	needSlapd(t)
+	cfg := testConfig(t, openLDAPConfig+`user_identity_type_format: "{idType}ID"
+user_identity_type: adobeID
+user_username_format: "{uid}"
+user_domain_format: "corp.{c}"
+user_given_name_format: "{givenName}"
+user_surname_format: "{sn} ({uid})"
+user_country_code_format: "{c}"
+dynamic_group_member_attribute: memberOf
+`)
+	q := core.SourceQuery{AllUsers: true, ExtendedAttributes: []string{"department", "cn"}, WantMemberGroups: true}
+	res := read(t, cfg, q)
+	byDN := map[string]core.DirectoryUser{}
+	for _, u := range res.Users {
+		byDN[u.Origin] = u
+	}
+	if _, ok := byDN[people("badtype")]; ok {
+		t.Errorf("badtype (idType bogus) was returned; want it skipped")
+	}
+	want := map[string]core.DirectoryUser{
+		people("ana"): {Type: core.FederatedID, Username: "ana", Domain: "corp.es", Email: "ana@example.org",
+			Firstname: "Ana", Lastname: "Ruiz (ana)", Country: "ES", MemberGroups: []string{"Designers", "Unix"},
+			Attributes: map[string]any{"email": "ana@example.org", "username": "ana", "identity_type": "federatedID",
+				"domain": "corp.es", "givenName": "Ana", "sn": "Ruiz (ana)", "c": "ES", "department": "Design", "cn": "Ana Ruiz"},
+			Origin: people("ana")},
+		// No c: the domain format is missing, so the email's domain is used.
+		people("multi"): {Type: core.AdobeID, Username: "multi", Domain: "example.org", Email: "multi@example.org",
+			Firstname: "Multi", Lastname: "Mail (multi)", MemberGroups: []string{"Engineers"},
+			Attributes: map[string]any{"email": "multi@example.org", "username": "multi", "identity_type": "adobeID",
+				"domain": "example.org", "givenName": "Multi", "sn": "Mail (multi)", "c": nil,
+				"department": []string{"Sales", "Support"}, "cn": "Multi Mail"},
+			Origin: people("multi")},
+		people("taro"): {Type: core.AdobeID, Username: "taro", Domain: "corp.jp", Email: "taro@example.org",
+			Firstname: "太郎", Lastname: "山田 (taro)", Country: "JP", MemberGroups: []string{"Contractors"},
+			Attributes: map[string]any{"email": "taro@example.org", "username": "taro", "identity_type": "adobeID",
+				"domain": "corp.jp", "givenName": "太郎", "sn": "山田 (taro)", "c": "JP", "department": nil, "cn": "太郎 山田"},
+			Origin: people("taro")},
+	}
+	for dn, w := range want {
+		if diff := cmp.Diff(w, byDN[dn]); diff != "" {
+			t.Errorf("user %s differs (-want +got):\n%s", dn, diff)
+		}
+	}
+}
+
+func TestUsersMemberGroupsNeedTheAttribute(t *testing.T) {
+	cfg := Config{File: "connector-ldap.yml"}
+	_, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{WantMemberGroups: true}, nil)
+	if err == nil || !strings.Contains(err.Error(), "dynamic_group_member_attribute") {
+		t.Fatalf("Users(WantMemberGroups) without the attribute: error = %v; want one naming dynamic_group_member_attribute", err)
+	}
+}
