@@ -130,6 +130,12 @@ type Plan struct {
 	// made from, so a stale plan can be refused.
 	DirectoryDigest string `json:"directory_digest,omitempty"`
 	AdobeDigest     string `json:"adobe_digest,omitempty"`
+	// UserGroups lists, per org, the normalised names of the org's writable
+	// user groups (type USER_GROUP, not read-only). The executor may address
+	// only these as the root of a usergroup command; product profiles and
+	// admin groups are always changed through user commands. Groups the plan
+	// creates count as user groups without being listed.
+	UserGroups map[string][]string `json:"user_groups,omitempty"`
 }
 
 // Outcome is the result of one change.
