@@ -1,0 +1,490 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// PlanVersion is the version of the Plan format BuildPlan produces.
+const PlanVersion = 1
+
+// LevelCritical is the slog level of UST's CRITICAL messages (a safety
+// limit that blocked Adobe-only actions, for example).
+const LevelCritical = slog.Level(12)
+
+// maxPlanWarnings caps Plan.Warnings; the log keeps every message.
+const maxPlanWarnings = 1000
+
+// want is one desired Adobe group of a directory user.
+type want struct {
+	org  int32
+	why  int32 // reason index
+	name string
+}
+
+// dirRec is one selected directory user (or several that share an email or
+// username, collapsed as UST does).
+type dirRec struct {
+	u     *DirectoryUser
+	k     userKey
+	wants []want
+}
+
+func (r *dirRec) addWant(org int, name string, why int32) {
+	for _, w := range r.wants {
+		if int(w.org) == org && w.name == name {
+			return
+		}
+	}
+	r.wants = append(r.wants, want{org: int32(org), why: why, name: name})
+}
+
+func (r *dirRec) hasWant(org int, name string) bool {
+	for _, w := range r.wants {
+		if int(w.org) == org && w.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *dirRec) inOrg(org int) bool {
+	if org == 0 {
+		return true
+	}
+	for _, w := range r.wants {
+		if int(w.org) == org {
+			return true
+		}
+	}
+	return false
+}
+
+// wantNames returns the sorted desired groups in org.
+func (r *dirRec) wantNames(org int) []string {
+	var out []string
+	for _, w := range r.wants {
+		if int(w.org) == org {
+			out = append(out, w.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// strayRec is an Adobe-only user of one org.
+type strayRec struct {
+	k      userKey
+	ref    UserRef
+	remove []string // mapped groups to remove (with process-groups)
+}
+
+// orgRun is the per-org state of one planning run.
+type orgRun struct {
+	matched   []bool // by record index: an Adobe account was found
+	strays    []strayRec
+	strayKeys map[userKey]int
+	read      bool // the org was synced (not skipped)
+}
+
+// planner holds one BuildPlan run.
+type planner struct {
+	ctx  context.Context
+	o    *Options
+	snap *Snapshot
+	log  *slog.Logger
+	tr   *tracer
+	g    *groupIndex
+
+	userFilter   *regexp.Regexp
+	excludeUsers []*regexp.Regexp
+	excludeTypes map[IdentityType]bool
+	excludeGrps  map[string]bool
+	updAttrs     map[string]bool
+
+	recs []dirRec
+	idx  *twoKeyIndex
+	orgs []orgRun
+
+	adobeIDEmails map[string]struct{}
+	included      map[userKey]struct{}
+	norm          map[string]string // group spelling → normalised, shared
+	scratch       []string
+
+	createdPrimary   map[string]struct{}
+	createdSecondary map[string]struct{}
+	updated          map[string]struct{}
+	addSources       []map[string][]string // per org: additional target → member groups
+
+	changes  []Change
+	strayChg []Change
+	plan     *Plan
+	c        Counters
+}
+
+// BuildPlan turns a snapshot of both sides into the list of changes UST's
+// rules call for (UST §3).
+func BuildPlan(ctx context.Context, snap *Snapshot, o *Options) (*Plan, error) {
+	p, err := newPlanner(ctx, snap, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.run()
+}
+
+func newPlanner(ctx context.Context, snap *Snapshot, o *Options, tr *tracer) (*planner, error) {
+	if snap == nil {
+		snap = &Snapshot{}
+	}
+	g, err := newGroupIndex(o)
+	if err != nil {
+		return nil, Errorf(CodeInvalidInput, "plan", "%v", err)
+	}
+	lg := o.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	p := &planner{
+		ctx: ctx, o: o, snap: snap, tr: tr, g: g,
+		log:              lg.With("logger", "processor"),
+		excludeTypes:     map[IdentityType]bool{},
+		excludeGrps:      map[string]bool{},
+		updAttrs:         map[string]bool{},
+		adobeIDEmails:    map[string]struct{}{},
+		norm:             map[string]string{},
+		createdPrimary:   map[string]struct{}{},
+		createdSecondary: map[string]struct{}{},
+		updated:          map[string]struct{}{},
+		orgs:             make([]orgRun, len(g.orgs)),
+		addSources:       make([]map[string][]string, len(g.orgs)),
+	}
+	if o.UserFilter != nil {
+		p.userFilter = anchored(o.UserFilter)
+	}
+	for _, re := range o.ExcludeUsers {
+		if re != nil {
+			p.excludeUsers = append(p.excludeUsers, anchored(re))
+		}
+	}
+	for _, t := range o.ExcludeIdentityTypes {
+		p.excludeTypes[t] = true
+	}
+	for _, gname := range o.ExcludeAdobeGroups {
+		_, n := SplitQualifiedGroup(gname)
+		p.excludeGrps[NormalizeGroup(n)] = true
+	}
+	attrs := o.UpdateAttributes
+	if attrs == nil {
+		attrs = []string{"firstname", "lastname", "email"}
+	}
+	for _, a := range attrs {
+		p.updAttrs[strings.ToLower(strings.TrimSpace(a))] = true
+	}
+	for i := range p.addSources {
+		p.addSources[i] = map[string][]string{}
+	}
+	p.plan = &Plan{
+		Version:         PlanVersion,
+		CreatedAt:       time.Now().UTC(),
+		Strategy:        o.Strategy,
+		TestMode:        o.TestMode,
+		AdobeOnlyAction: o.AdobeOnlyAction,
+	}
+	if p.plan.Strategy == "" {
+		p.plan.Strategy = StrategySync
+	}
+	if p.plan.AdobeOnlyAction == "" {
+		p.plan.AdobeOnlyAction = AdobeOnlyPreserve
+	}
+	for _, s := range g.orgs[1:] {
+		p.plan.Orgs = append(p.plan.Orgs, s)
+	}
+	p.plan.Orgs = append(p.plan.Orgs, PrimaryOrg)
+	return p, nil
+}
+
+func (p *planner) push() bool { return p.o.Strategy == StrategyPush }
+
+func (p *planner) listMode() bool { return p.o.AdobeOnlyList != nil }
+
+// manage reports whether Adobe-only users get any action (§3.10.1).
+func (p *planner) manage() bool {
+	a := p.o.AdobeOnlyAction
+	return p.o.ProcessGroups || a == AdobeOnlyRemoveAdobeGroups || a == AdobeOnlyRemove || a == AdobeOnlyDelete
+}
+
+// tracked reports whether Adobe-only users are recorded at all (§3.10.1).
+func (p *planner) tracked() bool {
+	if p.push() || p.o.AdobeOnlyAction == AdobeOnlyExclude {
+		return false
+	}
+	return p.o.AdobeOnlyAction == AdobeOnlyWriteFile || p.manage()
+}
+
+func (p *planner) warn(msg string, args ...any) {
+	p.log.Warn(msg, args...)
+	p.note(msg, args...)
+}
+
+func (p *planner) errorf(msg string, args ...any) {
+	p.log.Error(msg, args...)
+	p.note(msg, args...)
+}
+
+func (p *planner) note(msg string, args ...any) {
+	if len(p.plan.Warnings) > maxPlanWarnings {
+		return
+	}
+	if len(p.plan.Warnings) == maxPlanWarnings {
+		p.plan.Warnings = append(p.plan.Warnings, "more warnings were logged")
+		return
+	}
+	var b strings.Builder
+	b.WriteString(msg)
+	for i := 0; i+1 < len(args); i += 2 {
+		fmt.Fprintf(&b, " %v=%v", args[i], args[i+1])
+	}
+	p.plan.Warnings = append(p.plan.Warnings, b.String())
+}
+
+func (p *planner) normGroup(s string) string {
+	if n, ok := p.norm[s]; ok {
+		return n
+	}
+	n := NormalizeGroup(s)
+	p.norm[s] = n
+	return n
+}
+
+func (p *planner) cancelled(i int) error {
+	if i&0xffff == 0 {
+		return p.ctx.Err()
+	}
+	return nil
+}
+
+func (p *planner) run() (*Plan, error) {
+	digestDone := make(chan struct{})
+	go func() {
+		defer close(digestDone)
+		p.plan.DirectoryDigest = DirectoryDigest(&p.snap.Directory)
+		p.plan.AdobeDigest = AdobeDigest(p.snap.Adobe)
+	}()
+	err := p.runRules()
+	<-digestDone
+	if err != nil {
+		return nil, err
+	}
+	return p.plan, nil
+}
+
+func (p *planner) runRules() error {
+	if p.listMode() {
+		p.fromList()
+		p.finish()
+		return nil
+	}
+	if err := p.loadDirectory(); err != nil {
+		return err
+	}
+	if err := p.checkAdditional(); err != nil {
+		return err
+	}
+	if !p.push() && p.o.ProcessGroups && p.o.AutoCreate {
+		p.autoCreate()
+	}
+	for oi := range p.g.orgs {
+		if oi > 0 && !p.g.orgHasGroups(oi) {
+			p.trace("match", "skipped", "org %q has no mapped groups, so it is not read or changed", p.g.orgs[oi])
+			continue
+		}
+		p.orgs[oi].read = true
+		p.orgs[oi].matched = make([]bool, len(p.recs))
+		if !p.push() {
+			if err := p.syncOrg(oi); err != nil {
+				return err
+			}
+		}
+		for ri := range p.recs {
+			if err := p.cancelled(ri); err != nil {
+				return err
+			}
+			if p.orgs[oi].matched[ri] || !p.recs[ri].inOrg(oi) {
+				continue
+			}
+			p.create(oi, &p.recs[ri])
+		}
+	}
+	if p.tracked() {
+		p.processStrays()
+	}
+	p.finish()
+	return nil
+}
+
+// finish computes the counters and orders the changes.
+func (p *planner) finish() {
+	c := &p.c
+	c.Updated = len(p.updated)
+	c.Created = len(p.createdPrimary)
+	c.SecondaryCreated = len(p.createdSecondary)
+	c.StraysTracked = p.tracked()
+	if c.AdobeUsersRead > 0 {
+		c.Unchanged = max(0, c.AdobeUsersRead-c.Excluded-c.Updated-c.StraysProcessed)
+	}
+	p.plan.Counters = *c
+	rank := map[string]int{}
+	for i, o := range p.plan.Orgs {
+		rank[o] = i
+	}
+	order := func(cs []Change) {
+		sort.SliceStable(cs, func(i, j int) bool {
+			a, b := &cs[i], &cs[j]
+			if rank[a.Org] != rank[b.Org] {
+				return rank[a.Org] < rank[b.Org]
+			}
+			ga, gb := a.Action == ActionCreateGroup, b.Action == ActionCreateGroup
+			if ga != gb {
+				return ga
+			}
+			if ga {
+				return false // configuration order
+			}
+			if a.Key != b.Key {
+				return a.Key < b.Key
+			}
+			return actionRank(a.Action) < actionRank(b.Action)
+		})
+	}
+	if p.plan.Limit != nil && p.plan.Limit.Exceeded {
+		order(p.changes)
+		order(p.strayChg)
+		p.plan.Changes = p.changes
+		p.plan.Withheld = p.strayChg
+	} else {
+		all := append(p.changes, p.strayChg...)
+		order(all)
+		p.plan.Changes = all
+	}
+	for i := range p.plan.Changes {
+		p.plan.Changes[i].ID = i
+	}
+	// Withheld changes continue the numbering so that every change of a
+	// plan has its own ID.
+	for i := range p.plan.Withheld {
+		p.plan.Withheld[i].ID = len(p.plan.Changes) + i
+	}
+	if p.plan.Changes == nil {
+		p.plan.Changes = []Change{}
+	}
+	p.userGroups()
+}
+
+// userGroups fills Plan.UserGroups from the groups read from each org.
+func (p *planner) userGroups() {
+	for name, os := range p.snap.Adobe {
+		var gs []string
+		for _, g := range os.Groups {
+			if g.Type == "USER_GROUP" && !g.ReadOnly {
+				gs = append(gs, NormalizeGroup(g.Name))
+			}
+		}
+		if len(gs) == 0 {
+			continue
+		}
+		sort.Strings(gs)
+		if p.plan.UserGroups == nil {
+			p.plan.UserGroups = map[string][]string{}
+		}
+		p.plan.UserGroups[name] = gs
+	}
+}
+
+func actionRank(a Action) int {
+	switch a {
+	case ActionCreate:
+		return 0
+	case ActionUpdate:
+		return 1
+	case ActionRemoveGroups, ActionRemoveAllGroups:
+		return 2
+	case ActionAddGroups:
+		return 3
+	}
+	return 4
+}
+
+func (p *planner) emit(c Change) {
+	if p.tr != nil {
+		p.tr.change(c)
+	}
+	p.changes = append(p.changes, c)
+}
+
+func (p *planner) reasonsFor(r *dirRec, org int, names []string) []string {
+	var out []string
+	for _, n := range names {
+		for _, w := range r.wants {
+			if int(w.org) == org && w.name == n {
+				out = append(out, p.g.reasons[w.why])
+				break
+			}
+		}
+	}
+	return dedupe(out)
+}
+
+func dedupe(ss []string) []string {
+	if len(ss) < 2 {
+		return ss
+	}
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func orgLabel(name string) string {
+	if name == PrimaryOrg {
+		return "primary org"
+	}
+	return name
+}
+
+// limit evaluates max_adobe_only_users for count Adobe-only users
+// (§3.10.3); equality is allowed.
+func (p *planner) limit(count int) *LimitReport {
+	l := p.o.MaxAdobeOnly
+	r := &LimitReport{Count: count, Setting: l.Text}
+	switch {
+	case !l.Set:
+		r.Max, r.Setting = 200, "200"
+	case l.IsPercent:
+		base := p.c.AdobeUsersRead - p.c.Excluded
+		r.Max = int(math.Floor(l.Percent*float64(base)/100 + 1e-9))
+		if r.Max < 0 {
+			r.Max = 0
+		}
+		if r.Setting == "" {
+			r.Setting = fmt.Sprintf("%g%%", l.Percent)
+		}
+	default:
+		r.Max = l.Count
+		if r.Setting == "" {
+			r.Setting = fmt.Sprint(l.Count)
+		}
+	}
+	r.Exceeded = count > r.Max
+	return r
+}

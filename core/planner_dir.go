@@ -1,0 +1,316 @@
+package core
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// loadDirectory selects directory users and computes their desired groups
+// (UST §3.4, §5).
+func (p *planner) loadDirectory() error {
+	users := p.snap.Directory.Users
+	filter := directoryFilter(p.o)
+	p.idx = newTwoKeyIndex(len(users))
+	p.recs = make([]dirRec, 0, len(users))
+	def := p.o.DefaultIdentityType
+	if def == "" {
+		def = EnterpriseID
+	}
+	for i := range users {
+		if err := p.cancelled(i); err != nil {
+			return err
+		}
+		u := &users[i]
+		traced := p.tr.dirHit(u)
+		if traced {
+			p.tr.dir = u
+			p.tr.add("source", "found", "directory record %s", describeDir(u))
+		}
+		k, ok := directoryKey(u, def)
+		if !ok {
+			p.warn("Ignoring directory user with invalid user key", "user", u.Email, "username", u.Username, "origin", u.Origin)
+			if traced {
+				p.tr.add("source", "ignored", "the record has no valid user key (type, username or email and domain are missing or invalid), so it is ignored")
+			}
+			continue
+		}
+		p.c.DirectoryUsersRead++
+		if filter != nil && !inAny(u.Groups, filter) {
+			if traced {
+				p.tr.add("selection", "not selected", "--users %s: the user is in none of the groups %s", p.o.Users, quoteList(sortedKeys(filter)))
+			}
+			continue
+		}
+		if p.userFilter != nil && !p.userFilter.MatchString(k.Username) {
+			if traced {
+				p.tr.add("selection", "not selected", "--user-filter %q does not match the whole username %q", p.o.UserFilter.String(), k.Username)
+			}
+			continue
+		}
+		p.c.DirectoryUsersSelected++
+		if traced {
+			p.tr.add("selection", "selected", "user key %s is selected for sync", k.String())
+		}
+		rec := dirRec{u: u, k: k}
+		if err := p.mapUser(&rec, traced); err != nil {
+			return err
+		}
+		if rec.u != u {
+			// The hook changed identifying attributes: key the user by what
+			// will be sent (UST keeps the old key; see docs/sync-rules.md).
+			nk, ok := directoryKey(rec.u, def)
+			if !ok {
+				p.warn("Ignoring directory user whose attributes the hook made invalid", "user", u.Email)
+				continue
+			}
+			rec.k = nk
+		}
+		if ri := p.idx.lookup(rec.k.Email, rec.k.Username); ri >= 0 {
+			// Directory users sharing an email or username collapse into one
+			// record (UST §3.4.2); the later record's attributes win.
+			old := &p.recs[ri]
+			p.log.Debug("Directory users share an email or username; merging", "first", old.k.String(), "second", rec.k.String())
+			old.u, old.k = rec.u, rec.k
+			for _, w := range rec.wants {
+				old.addWant(int(w.org), w.name, w.why)
+			}
+			p.idx.add(rec.k.Email, rec.k.Username, ri)
+			continue
+		}
+		ri := int32(len(p.recs))
+		p.recs = append(p.recs, rec)
+		p.idx.add(rec.k.Email, rec.k.Username, ri)
+	}
+	if p.tr != nil && p.tr.dir == nil {
+		p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read", p.tr.q, len(users))
+	}
+	return nil
+}
+
+// mapUser applies the group mapping, the hook and additional-group rules
+// to one selected user (UST §3.4.2 steps 5–8).
+func (p *planner) mapUser(rec *dirRec, traced bool) error {
+	u := rec.u
+	if p.o.Hook == nil {
+		for _, dg := range u.Groups {
+			for _, t := range p.g.dirMap[dg] {
+				rec.addWant(t.ref.org, t.ref.name, t.why)
+				if traced {
+					p.tr.add("mapping", "mapped", "%s", p.g.reasons[t.why])
+				}
+			}
+		}
+	} else if err := p.runHook(rec, traced); err != nil {
+		return err
+	}
+	if traced && len(rec.wants) == 0 {
+		p.tr.add("mapping", "no groups", "none of the user's directory groups %s maps to an Adobe group", quoteList(u.Groups))
+	}
+	for _, mg := range u.MemberGroups {
+		for _, r := range p.g.rules {
+			if !matchAtStart(r.src, mg) {
+				continue
+			}
+			name := strings.TrimSpace(r.src.ReplaceAllString(mg, r.tmpl))
+			if name == "" {
+				continue
+			}
+			ref := groupRef{org: r.org, name: NormalizeGroup(name)}
+			p.g.addMapped(ref, name, true)
+			srcs := p.addSources[r.org][ref.name]
+			if !containsString(srcs, mg) {
+				p.addSources[r.org][ref.name] = append(srcs, mg)
+			}
+			why := p.g.reason(fmt.Sprintf("%s: member group %q → %q", r.text, mg, name))
+			rec.addWant(r.org, ref.name, why)
+			if traced {
+				p.tr.add("additional-groups", "added", "%s", p.g.reasons[why])
+			}
+		}
+	}
+	return nil
+}
+
+// runHook calls the extension's after_mapping_hook for one user (§5).
+func (p *planner) runHook(rec *dirRec, traced bool) error {
+	u := rec.u
+	whyOf := map[string]int32{}
+	var before []string
+	for _, dg := range u.Groups {
+		for _, t := range p.g.dirMap[dg] {
+			if _, ok := whyOf[t.qual]; !ok {
+				whyOf[t.qual] = t.why
+				before = append(before, t.qual)
+			}
+		}
+	}
+	sort.Strings(before)
+	attrs := make(map[string]any, len(u.Attributes))
+	for k, v := range u.Attributes {
+		attrs[k] = v
+	}
+	ta := map[string]any{}
+	for _, f := range hookAttrs {
+		if v := f.get(u); v != "" {
+			ta[f.name] = v
+		} else {
+			ta[f.name] = nil
+		}
+	}
+	hc := &HookContext{
+		SourceAttributes: attrs,
+		SourceGroups:     append([]string(nil), u.Groups...),
+		TargetAttributes: ta,
+		TargetGroups:     append([]string(nil), before...),
+	}
+	p.log.Debug("Target groups, before", "user", u.Email, "groups", hc.TargetGroups)
+	if err := p.o.Hook.Run(p.ctx, hc); err != nil {
+		return fmt.Errorf("after_mapping_hook for %s: %w", u.Email, err)
+	}
+	p.log.Debug("Target groups, after", "user", u.Email, "groups", hc.TargetGroups)
+	// Attributes written back by the hook.
+	var nu *DirectoryUser
+	for _, f := range hookAttrs {
+		v, _ := hc.TargetAttributes[f.name].(string)
+		if v != f.get(u) {
+			if nu == nil {
+				c := *u
+				nu = &c
+			}
+			f.set(nu, v)
+			if traced {
+				p.tr.add("hook", "changed", "the hook set %s from %q to %q", f.name, f.get(u), v)
+			}
+		}
+	}
+	if nu != nil {
+		rec.u = nu
+	}
+	after := map[string]bool{}
+	for _, q := range hc.TargetGroups {
+		after[q] = true
+	}
+	if traced {
+		for _, q := range before {
+			if !after[q] {
+				p.tr.add("hook", "removed", "the hook removed group %q", q)
+			}
+		}
+	}
+	hookWhy := p.g.reason("added by the extension's after_mapping_hook")
+	for _, q := range sortedKeys(after) {
+		why, mapped := whyOf[q]
+		if !mapped {
+			why = hookWhy
+		}
+		ref, ok := p.g.known[q]
+		if !ok {
+			p.errorf("Target adobe group is not known; ignored", "group", q, "user", u.Email)
+			if traced {
+				p.tr.add("hook", "ignored", "the hook added %q, which is not a known group (map it or list it in extended_adobe_groups)", q)
+			}
+			continue
+		}
+		rec.addWant(ref.org, ref.name, why)
+		if traced {
+			if mapped {
+				p.tr.add("mapping", "mapped", "%s", p.g.reasons[why])
+			} else {
+				p.tr.add("hook", "added", "the hook added group %q", q)
+			}
+		}
+	}
+	return nil
+}
+
+type hookAttr struct {
+	name string
+	get  func(*DirectoryUser) string
+	set  func(*DirectoryUser, string)
+}
+
+var hookAttrs = []hookAttr{
+	{"email", func(u *DirectoryUser) string { return u.Email }, func(u *DirectoryUser, v string) { u.Email = v }},
+	{"username", func(u *DirectoryUser) string { return u.Username }, func(u *DirectoryUser, v string) { u.Username = v }},
+	{"domain", func(u *DirectoryUser) string { return u.Domain }, func(u *DirectoryUser, v string) { u.Domain = v }},
+	{"firstname", func(u *DirectoryUser) string { return u.Firstname }, func(u *DirectoryUser, v string) { u.Firstname = v }},
+	{"lastname", func(u *DirectoryUser) string { return u.Lastname }, func(u *DirectoryUser, v string) { u.Lastname = v }},
+	{"country", func(u *DirectoryUser) string { return u.Country }, func(u *DirectoryUser, v string) { u.Country = v }},
+}
+
+// checkAdditional fails when one additional-group target came from two
+// different source groups, and logs each mapping (UST §3.4.4).
+func (p *planner) checkAdditional() error {
+	for oi, m := range p.addSources {
+		for _, target := range sortedKeys(m) {
+			srcs := m[target]
+			if len(srcs) > 1 {
+				return Errorf(CodeInvalidInput, "additional_groups",
+					"additional group resolution conflict: %s map to %q on %s", quoteList(srcs), target, orgLabel(p.g.orgs[oi]))
+			}
+			p.log.Info(fmt.Sprintf("Mapped additional group '%s' to '%s' on '%s'", srcs[0], target, orgLabel(p.g.orgs[oi])))
+		}
+	}
+	return nil
+}
+
+func inAny(groups []string, set map[string]bool) bool {
+	for _, g := range groups {
+		if set[g] {
+			return true
+		}
+	}
+	return false
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func describeDir(u *DirectoryUser) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "email %q", u.Email)
+	if u.Username != "" && u.Username != u.Email {
+		fmt.Fprintf(&b, ", username %q", u.Username)
+	}
+	if u.Domain != "" {
+		fmt.Fprintf(&b, ", domain %q", u.Domain)
+	}
+	if u.Type != "" {
+		fmt.Fprintf(&b, ", type %s", u.Type)
+	}
+	if u.Firstname != "" || u.Lastname != "" {
+		fmt.Fprintf(&b, ", name %q", strings.TrimSpace(u.Firstname+" "+u.Lastname))
+	}
+	if u.Country != "" {
+		fmt.Fprintf(&b, ", country %s", u.Country)
+	}
+	fmt.Fprintf(&b, ", groups %s", quoteList(u.Groups))
+	if u.Origin != "" {
+		fmt.Fprintf(&b, " (from %s)", u.Origin)
+	}
+	return b.String()
+}
