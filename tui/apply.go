@@ -1,0 +1,236 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/usersync/usersync/core"
+)
+
+// applyState is the Apply screen: one apply run as it streams in.
+type applyState struct {
+	run        int
+	cancel     context.CancelFunc
+	running    bool
+	cancelling bool
+	started    time.Time
+	elapsed    time.Duration
+	total      int // changes sent
+	excluded   int
+	est        core.Estimate
+	progress   map[string]core.Progress // by org
+	throttle   *core.ThrottleWait
+	results    []core.ChangeResult
+	ok, failed int
+	failures   []core.ChangeResult
+	res        *core.ApplyResult
+	err        error
+	offset     int
+	bar        progress.Model
+}
+
+// startApply sends the plan without the excluded changes.
+func (m *Model) startApply() tea.Cmd {
+	r := &m.review
+	run := m.nextRun()
+	ctx, cancel := context.WithCancel(m.life)
+	exclude := r.list.exclude() // a fresh map: the worker owns it
+	m.apply = applyState{
+		run: run, cancel: cancel, running: true, started: m.now(),
+		total: r.list.included(), excluded: len(exclude), est: r.est,
+		progress: map[string]core.Progress{},
+		bar:      progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage(), progress.WithColorProfile(m.profile)),
+	}
+	b, plan, rep, post, wg := m.b, m.plan, m.reporter(run), m.post(), m.applying
+	wg.Add(1)
+	work := func() tea.Msg {
+		defer wg.Done()
+		defer cancel()
+		res, err := b.Apply(ctx, plan, exclude, rep)
+		post(appliedMsg{run: run, res: res, err: err})
+		return nil
+	}
+	m.screen = scrApply
+	m.status = ""
+	return tea.Batch(m.startTicking(), work)
+}
+
+func (m *Model) applyProgress(msg progressMsg) tea.Cmd {
+	a := &m.apply
+	if msg.run != a.run || !a.running {
+		return nil
+	}
+	prev := a.progress[msg.p.Org]
+	a.progress[msg.p.Org] = msg.p
+	if w := a.throttle; w != nil && msg.p.RequestsSent > prev.RequestsSent && (w.Org == "" || w.Org == msg.p.Org) {
+		a.throttle = nil // a request went through: the wait is over
+	}
+	return nil
+}
+
+func (m *Model) changeDone(msg changeDoneMsg) tea.Cmd {
+	a := &m.apply
+	if msg.run != a.run {
+		return nil
+	}
+	a.results = append(a.results, msg.r)
+	switch msg.r.Outcome {
+	case core.OutcomeSucceeded:
+		a.ok++
+	case core.OutcomeFailed:
+		a.failed++
+		a.failures = append(a.failures, msg.r)
+	}
+	return nil
+}
+
+func (m *Model) applied(msg appliedMsg) tea.Cmd {
+	a := &m.apply
+	if msg.run != a.run {
+		return nil
+	}
+	a.running, a.throttle = false, nil
+	a.elapsed = m.now().Sub(a.started)
+	a.res, a.err = &msg.res, msg.err
+	// Results the reporter did not stream (a backend may only return them)
+	// still count.
+	if len(a.results) < len(msg.res.Results) {
+		a.results, a.ok, a.failed, a.failures = nil, 0, 0, nil
+		for _, r := range msg.res.Results {
+			m.changeDone(changeDoneMsg{run: msg.run, r: r})
+		}
+	}
+	m.summary.runs = nil
+	cmd := m.setScreen(scrSummary)
+	m.summary.detail = nil
+	return cmd
+}
+
+func (m *Model) applyKey(msg tea.KeyMsg) tea.Cmd {
+	a := &m.apply
+	switch {
+	case key.Matches(msg, keys.Cancel):
+		if a.running && !a.cancelling {
+			a.cancelling = true
+			a.cancel()
+		}
+	case key.Matches(msg, keys.Up):
+		a.offset++ // further back in the results
+	case key.Matches(msg, keys.Down):
+		a.offset = max(a.offset-1, 0)
+	}
+	return nil
+}
+
+// sent sums the apply progress of every org.
+func (a *applyState) sent() (sent, total, ok, failed int) {
+	orgs := make([]string, 0, len(a.progress))
+	for o := range a.progress {
+		orgs = append(orgs, o)
+	}
+	sort.Strings(orgs)
+	for _, o := range orgs {
+		p := a.progress[o]
+		sent += p.RequestsSent
+		total += p.RequestsTotal
+		ok += p.CommandsSucceeded
+		failed += p.CommandsFailed
+	}
+	if total == 0 {
+		total = a.est.Requests
+	}
+	return
+}
+
+// resultLine renders one change result.
+func (m *Model) resultLine(r core.ChangeResult) string {
+	who, what := fmt.Sprintf("change %d", r.ChangeID), ""
+	if m.plan != nil && r.ChangeID >= 0 && r.ChangeID < len(m.plan.Changes) {
+		c := &m.plan.Changes[r.ChangeID]
+		who, what = changeUser(c), actionLabel(c.Action)
+	}
+	mark := "✓"
+	switch r.Outcome {
+	case core.OutcomeFailed:
+		mark = "✗"
+	case core.OutcomeSkipped:
+		mark = "-"
+	}
+	s := fmt.Sprintf("%s %s · %s · %s", mark, who, what, r.Outcome)
+	if r.Code != "" || r.Message != "" {
+		s += ": " + r.Code
+		if r.Message != "" {
+			s += " " + r.Message
+		}
+	}
+	return s
+}
+
+func (m *Model) applyView(w, h int) []string {
+	a := &m.apply
+	elapsed := a.elapsed
+	if a.running {
+		elapsed = m.now().Sub(a.started)
+	}
+	head := "Applying"
+	switch {
+	case a.running && a.cancelling:
+		head = "Cancelling"
+	case !a.running && a.res != nil && a.res.Cancelled:
+		head = "Cancelled"
+	case !a.running:
+		head = "Applied"
+	}
+	ls := []string{m.st.title.Render(fmt.Sprintf("%s %s changes", head, num(a.total))) + m.st.dim.Render(" · "+fmtDuration(elapsed))}
+	sent, total, _, _ := a.sent()
+	done := len(a.results)
+	pct := 0.0
+	switch {
+	case total > 0:
+		pct = float64(sent) / float64(total)
+	case a.total > 0:
+		pct = float64(done) / float64(a.total)
+	}
+	if !a.running && a.err == nil && a.res != nil && !a.res.Cancelled {
+		pct = 1
+	}
+	a.bar.Width = max(w-8, 10)
+	ls = append(ls, fmt.Sprintf("%s %3d%%", a.bar.ViewAs(min(pct, 1)), int(min(pct, 1)*100)))
+	ls = append(ls, fmt.Sprintf("Requests  %s sent · %s left", num(sent), num(max(total-sent, 0))))
+	ls = append(ls, fmt.Sprintf("Changes   ✓ %s succeeded · ✗ %s failed · %s of %s done", num(a.ok), num(a.failed), num(done), num(a.total)))
+	switch {
+	case a.throttle != nil:
+		ls = append(ls, m.st.warn.Render(m.countdown(a.throttle)))
+	case a.cancelling && a.running:
+		ls = append(ls, m.st.warn.Render("Cancelling: finishing the request in flight, then stopping. The journal records what was sent."))
+	case a.err != nil:
+		ls = append(ls, m.st.bad.Render("✗ The apply stopped: "+a.err.Error()))
+	default:
+		ls = append(ls, "")
+	}
+	if len(a.failures) > 0 {
+		ls = append(ls, m.st.bad.Render(fmt.Sprintf("Failures (%s):", num(len(a.failures)))))
+		n := min(len(a.failures), max((h-len(ls))/3, 1))
+		for _, r := range a.failures[len(a.failures)-n:] {
+			ls = append(ls, "  "+m.resultLine(r))
+		}
+	}
+	ls = append(ls, m.st.bold.Render("Results, newest last:"))
+	rest := h - len(ls)
+	var rl []string
+	for _, r := range a.results {
+		rl = append(rl, "  "+m.resultLine(r))
+	}
+	if len(rl) == 0 {
+		rl = []string{"  … waiting for the first reply"}
+	}
+	off := len(rl) - rest - a.offset
+	win, _ := window(rl, off, rest)
+	return append(ls, win...)
+}

@@ -1,0 +1,117 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/usersync/usersync/core"
+)
+
+// Backend is everything the console needs from the rest of usersync.
+// cmd/usersync implements it with core's planner and executor and the
+// store; tui/fake implements it in memory.
+//
+// Methods that take a context may be slow and are called off the UI
+// goroutine. Estimate and Detail are called on the UI goroutine, as the
+// operator excludes changes or moves the cursor, and must be quick.
+type Backend interface {
+	// Fetch reads both sides, reporting progress and throttle waits.
+	Fetch(ctx context.Context, r core.Reporter) (*core.Snapshot, error)
+	// Plan builds the plan from a snapshot. It returns every change,
+	// including those covered by remembered exclusions: the console shows
+	// them as excluded so that the operator can see and forget them.
+	Plan(ctx context.Context, snap *core.Snapshot) (*core.Plan, error)
+	// Mappings lists each mapped directory group with its Adobe groups.
+	Mappings(snap *core.Snapshot, p *core.Plan) []MappingRow
+	// Estimate is the cost of applying p without the excluded change IDs.
+	Estimate(p *core.Plan, exclude map[int]bool) core.Estimate
+	// Detail returns what the detail pane shows for change c of plan p.
+	Detail(snap *core.Snapshot, p *core.Plan, c core.Change) ChangeDetail
+	// Explain tells why the user named by query is or is not synced.
+	Explain(ctx context.Context, snap *core.Snapshot, query string) (*core.Explanation, error)
+	// Apply sends p without the excluded change IDs. When ctx is cancelled
+	// it finishes the request in flight and returns with Cancelled set.
+	Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) (core.ApplyResult, error)
+	// History lists past runs, newest first; Run returns one of them.
+	History(ctx context.Context) ([]RunSummary, error)
+	Run(ctx context.Context, id string) (*RunDetail, error)
+	// Exclusions lists the remembered exclusions. RememberExclusion and
+	// ForgetExclusion change them for this and later runs.
+	Exclusions() ([]core.Exclusion, error)
+	RememberExclusion(e core.Exclusion) error
+	ForgetExclusion(e core.Exclusion) error
+}
+
+// ChangeDetail is what the review's detail pane shows beyond the change.
+type ChangeDetail struct {
+	// Directory and Adobe are the user's records (nil when absent).
+	Directory *core.DirectoryUser
+	Adobe     *core.AdobeUser
+	// Hook says, in words, what the extension hook changed for this user.
+	Hook []string
+	// Commands are the exact UMAPI commands that carry the change; they may
+	// carry the user's other changes too, since one command holds every
+	// step of a user.
+	Commands []core.Command
+}
+
+// MappingRow is one directory group and the Adobe groups it maps to.
+type MappingRow struct {
+	DirectoryGroup string
+	// DirectoryMembers is the number of selected users in the group.
+	DirectoryMembers int
+	// DirectoryMissing is set when the directory has no such group.
+	DirectoryMissing bool
+	Adobe            []MappedGroup
+}
+
+// MappedGroup is one Adobe group a directory group maps to.
+type MappedGroup struct {
+	Org     string
+	Name    string
+	Members int
+	// Missing is set when the org has no such group; WillCreate when the
+	// plan creates it (auto_create).
+	Missing    bool
+	WillCreate bool
+}
+
+// RunSummary is one past run, as the history lists it.
+type RunSummary struct {
+	ID        string
+	Started   time.Time
+	Finished  time.Time
+	Command   string // console, sync, apply
+	TestMode  bool
+	Changes   int
+	Requests  int
+	Succeeded int
+	Failed    int
+	Skipped   int
+	Excluded  int
+	Cancelled bool
+}
+
+// RunDetail is a past run with its per-user results.
+type RunDetail struct {
+	Summary    RunSummary
+	Changes    []core.Change
+	Results    []core.ChangeResult
+	Exclusions []core.Exclusion
+}
+
+// Options configure the console.
+type Options struct {
+	// Title names what is being synced, e.g. "demo" or the config file.
+	Title string
+	// AltScreen runs the console in the terminal's alternate screen.
+	AltScreen bool
+	// Input and Output default to the terminal (stdin, stdout).
+	Input  io.Reader
+	Output io.Writer
+	// NoColor turns colours off; Run also honours NO_COLOR.
+	NoColor bool
+	// Now is the clock used for countdowns; nil means time.Now.
+	Now func() time.Time
+}

@@ -1,0 +1,192 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/usersync/usersync/core"
+)
+
+// detailLines renders the detail pane of the change under the cursor.
+func (m *Model) detailLines(w int) []string {
+	r := &m.review
+	i := r.current()
+	if i < 0 {
+		return []string{m.st.dim.Render("No change selected.")}
+	}
+	if !r.haveDetail || r.detailRow != i {
+		r.detail = m.b.Detail(m.snap, m.plan, *r.list.rows[i].c)
+		r.detailRow, r.haveDetail = i, true
+	}
+	rw := &r.list.rows[i]
+	c := rw.c
+	d := &r.detail
+	var ls []string
+	add := func(s ...string) { ls = append(ls, s...) }
+	para := func(prefix, s string) {
+		for k, l := range wrap(s, w-len(prefix)) {
+			if k == 0 {
+				add(prefix + l)
+			} else {
+				add(strings.Repeat(" ", ansi.StringWidth(prefix)) + l)
+			}
+		}
+	}
+	add(m.st.title.Render(rw.user))
+	add(fmt.Sprintf("%s · org %s · %s %s", actionLabel(c.Action), c.Org, r.list.state[i].mark(), r.list.state[i].words()))
+	if c.Rule != "" {
+		para("Rule: ", c.Rule)
+	}
+	if len(c.Reasons) > 0 {
+		add(m.st.bold.Render("Rules that fired:"))
+		for _, s := range c.Reasons {
+			para("  • ", s)
+		}
+	}
+	if len(d.Hook) > 0 {
+		add(m.st.bold.Render("Hook:"))
+		for _, s := range d.Hook {
+			para("  • ", s)
+		}
+	}
+	switch {
+	case c.Action == core.ActionCreateGroup:
+	case d.Directory != nil:
+		u := d.Directory
+		para("Directory: ", fmt.Sprintf("%s %s <%s> %s %s", u.Firstname, u.Lastname, u.Email, u.Country, u.Type))
+		if len(u.Groups) > 0 {
+			para("  groups: ", strings.Join(u.Groups, ", "))
+		}
+		if u.Origin != "" {
+			para("  from: ", u.Origin)
+		}
+	default:
+		add("Directory: none (Adobe-only user)")
+	}
+	switch {
+	case c.Action == core.ActionCreateGroup:
+	case d.Adobe != nil:
+		u := d.Adobe
+		para("Adobe: ", fmt.Sprintf("%s %s <%s> %s %s", u.Firstname, u.Lastname, u.Email, u.Country, u.Type))
+		if len(u.Groups) > 0 {
+			para("  groups: ", strings.Join(u.Groups, ", "))
+		}
+	default:
+		add("Adobe: none (no account yet)")
+	}
+	if len(c.Attrs) > 0 {
+		add(m.st.bold.Render("Attributes:"))
+		for _, a := range c.Attrs {
+			para("  ", fmt.Sprintf("%s: %q → %q", a.Name, a.Before, a.After))
+		}
+	}
+	if len(c.Groups) > 0 && c.Action != core.ActionCreate {
+		para("Groups: ", strings.Join(c.Groups, ", "))
+	}
+	if len(d.Commands) > 0 {
+		add(m.st.bold.Render("UMAPI commands to send:"))
+		for _, cmd := range d.Commands {
+			for _, l := range commandJSON(cmd) {
+				for _, piece := range hardWrap(l, w-2) {
+					add("  " + piece)
+				}
+			}
+		}
+	} else if rw.group == heldGroup {
+		add("Nothing is sent: the change is withheld.")
+	}
+	return ls
+}
+
+// hardWrap cuts s into pieces at most w cells wide (JSON has no spaces to
+// break at).
+func hardWrap(s string, w int) []string {
+	if w < 8 {
+		w = 8
+	}
+	var out []string
+	for ansi.StringWidth(s) > w {
+		cut := ansi.Truncate(s, w, "")
+		out = append(out, cut)
+		s = "  " + s[len(cut):]
+	}
+	return append(out, s)
+}
+
+// commandJSON renders a command in the action API's wire form, one step a
+// line: {"user": ..., "do": [{"add": {"group": [...]}}]}.
+func commandJSON(c core.Command) []string {
+	root := []string{}
+	field := func(k string, v any) {
+		root = append(root, fmt.Sprintf("%q: %s", k, marshal(v)))
+	}
+	if c.UserGroup != "" {
+		field("usergroup", c.UserGroup)
+	} else {
+		field("user", c.User)
+		if c.Domain != "" {
+			field("domain", c.Domain)
+		}
+		if c.UseAdobeID {
+			field("useAdobeID", true)
+		}
+	}
+	if c.RequestID != "" {
+		field("requestID", c.RequestID)
+	}
+	out := []string{"{" + strings.Join(root, ", ") + `, "do": [`}
+	for i, s := range c.Steps {
+		line := "  " + marshal(map[string]any{string(s.Kind): stepParams(c, s)})
+		if i < len(c.Steps)-1 {
+			line += ","
+		}
+		out = append(out, line)
+	}
+	return append(out, "]}")
+}
+
+func stepParams(c core.Command, s core.Step) any {
+	switch s.Kind {
+	case core.StepAdd, core.StepRemove:
+		if s.All {
+			return "all"
+		}
+		if c.UserGroup != "" {
+			return map[string]any{"user": s.Users}
+		}
+		return map[string]any{"group": s.Groups}
+	case core.StepRemoveFromOrg:
+		return map[string]any{"deleteAccount": s.DeleteAccount}
+	case core.StepCreateUserGroup:
+		p := map[string]any{}
+		if s.Option != "" {
+			p["option"] = s.Option
+		}
+		if s.Description != "" {
+			p["description"] = s.Description
+		}
+		return p
+	}
+	p := map[string]any{}
+	for k, v := range s.Attrs {
+		p[k] = v
+	}
+	if s.Option != "" {
+		p["option"] = s.Option
+	}
+	return p
+}
+
+func marshal(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%q", fmt.Sprint(v))
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}

@@ -1,0 +1,54 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds every binding; help and the footer are generated from it.
+type keyMap struct {
+	Help, Quit, Next, Prev, Screen key.Binding
+
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+
+	Refetch, Filter, ClearFilter, Toggle, ToggleAll, Remember, Sort, Detail,
+	ExplainUser, Approve, Exclusions, Forget key.Binding
+
+	MissingOnly, Ask, Cancel, Open, Back, Reload key.Binding
+}
+
+func b(keys []string, help, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+}
+
+var keys = keyMap{
+	Help:   b([]string{"?"}, "?", "help"),
+	Quit:   b([]string{"q", "ctrl+c"}, "q", "quit"),
+	Next:   b([]string{"tab"}, "tab", "next screen"),
+	Prev:   b([]string{"shift+tab"}, "shift+tab", "previous screen"),
+	Screen: b([]string{"1", "2", "3", "4", "5", "6"}, "1-6", "go to screen"),
+
+	Up:       b([]string{"up", "k"}, "↑/k", "up"),
+	Down:     b([]string{"down", "j"}, "↓/j", "down"),
+	PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+	PageDown: b([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
+	Top:      b([]string{"home", "g"}, "g", "top"),
+	Bottom:   b([]string{"end", "G"}, "G", "bottom"),
+
+	Refetch:     b([]string{"r"}, "r", "fetch again"),
+	Filter:      b([]string{"/"}, "/", "filter"),
+	ClearFilter: b([]string{"esc"}, "esc", "clear filter"),
+	Toggle:      b([]string{" "}, "space", "exclude/include"),
+	ToggleAll:   b([]string{"a"}, "a", "exclude/include all shown"),
+	Remember:    b([]string{"x"}, "x", "remember exclusion"),
+	Sort:        b([]string{"s"}, "s", "sort"),
+	Detail:      b([]string{"enter"}, "enter", "detail"),
+	ExplainUser: b([]string{"e"}, "e", "explain user"),
+	Approve:     b([]string{"A"}, "A", "approve and apply"),
+	Exclusions:  b([]string{"E"}, "E", "remembered exclusions"),
+	Forget:      b([]string{"d"}, "d", "forget exclusion"),
+
+	MissingOnly: b([]string{"m"}, "m", "missing only"),
+	Ask:         b([]string{"enter"}, "enter", "explain"),
+	Cancel:      b([]string{"c"}, "c", "cancel apply"),
+	Open:        b([]string{"enter"}, "enter", "open run"),
+	Back:        b([]string{"esc"}, "esc", "back"),
+	Reload:      b([]string{"r"}, "r", "reload"),
+}

@@ -1,0 +1,555 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/usersync/usersync/core"
+)
+
+// screen is one of the console's six screens.
+type screen int
+
+const (
+	scrFetch screen = iota
+	scrReview
+	scrMappings
+	scrExplain
+	scrApply
+	scrSummary
+	nScreens
+)
+
+var screenNames = [...]string{"Fetch", "Review", "Mappings", "Explain", "Apply", "Summary"}
+
+// Model is the console's bubbletea model. Create it with NewModel; Run does
+// that and runs it.
+type Model struct {
+	b    Backend
+	opts Options
+	st   styles
+	// profile is the colour profile of the renderer, for bubbles that
+	// take one.
+	profile termenv.Profile
+	now     func() time.Time
+	// tick schedules a tickMsg; tests replace it to drive time.
+	tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
+
+	// life bounds every background run: the console owns their lifetime,
+	// so it keeps the context it was started with.
+	life   context.Context
+	events chan tea.Msg
+	stop   chan struct{}
+	// applying counts running applies, so that Run can wait for the
+	// request in flight to finish (and be journaled) before returning.
+	applying *sync.WaitGroup
+
+	width, height int
+	screen        screen
+	help          bool
+	confirmQuit   bool
+	quitting      bool
+	status        string
+
+	seq     int // the last run ID handed out
+	ticking bool
+	tickRun int
+
+	snap *core.Snapshot
+	plan *core.Plan
+
+	fetch    fetchState
+	review   reviewState
+	mappings mappingsState
+	explain  explainState
+	apply    applyState
+	summary  summaryState
+}
+
+// NewModel returns the console model for backend b. ctx bounds its
+// background work.
+func NewModel(ctx context.Context, b Backend, opts Options) *Model {
+	var r *lipgloss.Renderer
+	if opts.Output != nil {
+		r = lipgloss.NewRenderer(opts.Output)
+	} else {
+		r = lipgloss.NewRenderer(os.Stdout)
+	}
+	if opts.NoColor || os.Getenv("NO_COLOR") != "" {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	m := &Model{
+		b:        b,
+		opts:     opts,
+		st:       newStyles(r),
+		profile:  r.ColorProfile(),
+		now:      opts.Now,
+		tick:     tea.Tick,
+		life:     ctx,
+		events:   make(chan tea.Msg, 64),
+		stop:     make(chan struct{}),
+		applying: &sync.WaitGroup{},
+		width:    80,
+		height:   24,
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	m.review.init(m.st)
+	m.explain.init(m.st)
+	return m
+}
+
+// nextRun hands out a run ID.
+func (m *Model) nextRun() int {
+	m.seq++
+	return m.seq
+}
+
+func (m *Model) reporter(run int) reporter {
+	return reporter{run: run, ch: m.events, stop: m.stop}
+}
+
+// post returns a function that delivers a run's final message through the
+// event channel, after all of the run's progress.
+func (m *Model) post() func(tea.Msg) {
+	ch, stop := m.events, m.stop
+	return func(msg tea.Msg) {
+		select {
+		case ch <- msg:
+		case <-stop:
+		}
+	}
+}
+
+// Init starts the first fetch.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(waitEvent(m.events, m.stop), m.startFetch())
+}
+
+// startTicking starts the once-a-second tick that drives countdowns and
+// elapsed times, unless it already runs.
+func (m *Model) startTicking() tea.Cmd {
+	if m.ticking {
+		return nil
+	}
+	m.ticking = true
+	m.tickRun = m.nextRun()
+	run := m.tickRun
+	return m.tick(time.Second, func(time.Time) tea.Msg { return tickMsg{run} })
+}
+
+// busy reports whether a background run wants the clock to tick.
+func (m *Model) busy() bool {
+	return m.fetch.running || m.apply.running || m.fetch.throttle != nil || m.apply.throttle != nil
+}
+
+// Update handles a message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tickMsg:
+		if msg.run != m.tickRun {
+			return m, nil
+		}
+		m.expireThrottles()
+		if !m.busy() {
+			m.ticking = false
+			return m, nil
+		}
+		run := m.tickRun
+		return m, m.tick(time.Second, func(time.Time) tea.Msg { return tickMsg{run} })
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	case progressMsg, throttleMsg, changeDoneMsg, planReadyMsg, appliedMsg:
+		cmd := m.event(msg)
+		return m, tea.Batch(cmd, waitEvent(m.events, m.stop))
+	case explainedMsg:
+		return m, tea.Batch(m.explained(msg), waitEvent(m.events, m.stop))
+	case historyMsg:
+		return m, tea.Batch(m.historyLoaded(msg), waitEvent(m.events, m.stop))
+	case runDetailMsg:
+		return m, tea.Batch(m.runLoaded(msg), waitEvent(m.events, m.stop))
+	}
+	return m, nil
+}
+
+// event routes a fetch or apply event to its screen.
+func (m *Model) event(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case progressMsg:
+		if msg.p.Phase == core.PhaseApply {
+			return m.applyProgress(msg)
+		}
+		return m.fetchProgress(msg)
+	case throttleMsg:
+		if msg.run == m.apply.run && m.apply.running {
+			m.apply.throttle = &msg.w
+		} else if msg.run == m.fetch.run && m.fetch.running {
+			m.fetch.throttle = &msg.w
+		} else {
+			return nil
+		}
+		return m.startTicking()
+	case changeDoneMsg:
+		return m.changeDone(msg)
+	case planReadyMsg:
+		return m.planReady(msg)
+	case appliedMsg:
+		return m.applied(msg)
+	}
+	return nil
+}
+
+// expireThrottles forgets throttle waits that have ended.
+func (m *Model) expireThrottles() {
+	now := m.now()
+	if w := m.fetch.throttle; w != nil && !now.Before(w.Until) {
+		m.fetch.throttle = nil
+	}
+	if w := m.apply.throttle; w != nil && !now.Before(w.Until) {
+		m.apply.throttle = nil
+	}
+}
+
+// available reports whether screen s has something to show.
+func (m *Model) available(s screen) bool {
+	switch s {
+	case scrReview, scrMappings, scrExplain:
+		return m.plan != nil
+	case scrApply:
+		return m.apply.run != 0
+	}
+	return true
+}
+
+func (m *Model) setScreen(s screen) tea.Cmd {
+	if !m.available(s) {
+		switch s {
+		case scrApply:
+			m.status = "Nothing applied yet: approve the plan on the Review screen (A)."
+		default:
+			m.status = "Not ready: the fetch has not finished."
+		}
+		return nil
+	}
+	m.screen = s
+	m.status = ""
+	switch s {
+	case scrSummary:
+		if m.summary.runs == nil && !m.summary.loading {
+			return m.loadHistory()
+		}
+	case scrExplain:
+		return m.explain.input.Focus()
+	}
+	return nil
+}
+
+// typing reports whether keys go to a text input.
+func (m *Model) typing() bool {
+	switch m.screen {
+	case scrReview:
+		return m.review.typing || m.review.dialog != nil
+	case scrExplain:
+		return m.explain.input.Focused()
+	}
+	return false
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.confirmQuit {
+		switch msg.String() {
+		case "y", "Y":
+			return m.quit()
+		case "ctrl+c":
+			return m.quit()
+		default:
+			m.confirmQuit = false
+		}
+		return nil
+	}
+	if msg.String() == "ctrl+c" {
+		return m.requestQuit()
+	}
+	if m.help {
+		switch msg.String() {
+		case "?", "esc", "q":
+			m.help = false
+		}
+		return nil
+	}
+	if m.typing() {
+		switch m.screen {
+		case scrReview:
+			return m.reviewKey(msg)
+		case scrExplain:
+			return m.explainKey(msg)
+		}
+	}
+	switch {
+	case key.Matches(msg, keys.Help):
+		m.help = true
+		return nil
+	case key.Matches(msg, keys.Quit):
+		return m.requestQuit()
+	case key.Matches(msg, keys.Next), key.Matches(msg, keys.Prev):
+		d := 1
+		if key.Matches(msg, keys.Prev) {
+			d = int(nScreens) - 1
+		}
+		for s := (m.screen + screen(d)) % nScreens; s != m.screen; s = (s + screen(d)) % nScreens {
+			if m.available(s) {
+				return m.setScreen(s)
+			}
+		}
+		return nil
+	case key.Matches(msg, keys.Screen):
+		return m.setScreen(screen(msg.Runes[0] - '1'))
+	}
+	switch m.screen {
+	case scrFetch:
+		return m.fetchKey(msg)
+	case scrReview:
+		return m.reviewKey(msg)
+	case scrMappings:
+		return m.mappingsKey(msg)
+	case scrExplain:
+		return m.explainKey(msg)
+	case scrApply:
+		return m.applyKey(msg)
+	case scrSummary:
+		return m.summaryKey(msg)
+	}
+	return nil
+}
+
+// requestQuit quits, or asks first while an apply is running.
+func (m *Model) requestQuit() tea.Cmd {
+	if m.apply.running {
+		m.confirmQuit = true
+		return nil
+	}
+	return m.quit()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	m.fetch.stop()
+	if m.apply.cancel != nil {
+		m.apply.cancel()
+	}
+	return tea.Quit
+}
+
+// View renders the screen at the terminal's size.
+func (m *Model) View() string {
+	if m.quitting {
+		return ""
+	}
+	w, h := max(m.width, 20), max(m.height, 5)
+	var body []string
+	switch {
+	case m.help:
+		body = m.helpView(w, h-2)
+	default:
+		switch m.screen {
+		case scrFetch:
+			body = m.fetchView(w, h-2)
+		case scrReview:
+			body = m.reviewView(w, h-2)
+		case scrMappings:
+			body = m.mappingsView(w, h-2)
+		case scrExplain:
+			body = m.explainView(w, h-2)
+		case scrApply:
+			body = m.applyView(w, h-2)
+		case scrSummary:
+			body = m.summaryView(w, h-2)
+		}
+	}
+	var sb strings.Builder
+	sb.Grow((w + 1) * h)
+	sb.WriteString(fit(m.tabs(), w))
+	for i := 0; i < h-2; i++ {
+		sb.WriteByte('\n')
+		if i < len(body) {
+			sb.WriteString(fit(body[i], w))
+		} else {
+			sb.WriteString(strings.Repeat(" ", w))
+		}
+	}
+	sb.WriteByte('\n')
+	sb.WriteString(fit(m.footer(w), w))
+	return sb.String()
+}
+
+// tabs is the top line: the title and the screens, the current one in
+// brackets so that it does not depend on colour.
+func (m *Model) tabs() string {
+	title := "usersync"
+	if m.opts.Title != "" {
+		title += " · " + m.opts.Title
+	}
+	parts := []string{m.st.title.Render(title), " "}
+	for s := scrFetch; s < nScreens; s++ {
+		label := fmt.Sprintf("%d %s", s+1, screenNames[s])
+		switch {
+		case s == m.screen:
+			parts = append(parts, m.st.tabActive.Render("["+label+"]"))
+		case m.available(s):
+			parts = append(parts, " "+label+" ")
+		default:
+			parts = append(parts, m.st.tab.Render(" "+label+" "))
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// footer is the bottom line: a question, a status message, or the keys of
+// the current screen.
+func (m *Model) footer(w int) string {
+	switch {
+	case m.confirmQuit:
+		return m.st.warn.Render("An apply is running. Quit anyway? It stops after the request in flight. [y/N]")
+	case m.help:
+		return m.hints(keys.Back, keys.Help)
+	case m.status != "":
+		return m.st.warn.Render(m.status)
+	}
+	var bs []key.Binding
+	switch m.screen {
+	case scrFetch:
+		if m.plan != nil {
+			bs = append(bs, key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "review")))
+		}
+		if !m.fetch.running {
+			bs = append(bs, keys.Refetch)
+		}
+	case scrReview:
+		bs = m.reviewHints()
+	case scrMappings:
+		bs = []key.Binding{keys.Down, keys.MissingOnly}
+	case scrExplain:
+		if m.explain.input.Focused() {
+			bs = []key.Binding{keys.Ask, keys.Back}
+		} else {
+			bs = []key.Binding{keys.Filter, keys.Down}
+		}
+	case scrApply:
+		if m.apply.running {
+			bs = []key.Binding{keys.Cancel}
+		} else {
+			bs = []key.Binding{key.NewBinding(key.WithKeys("6"), key.WithHelp("6", "summary"))}
+		}
+	case scrSummary:
+		if m.summary.detail != nil {
+			bs = []key.Binding{keys.Down, keys.Back}
+		} else {
+			bs = []key.Binding{keys.Down, keys.Open, keys.Reload}
+		}
+	}
+	if !m.typing() {
+		bs = append(bs, keys.Next, keys.Help, keys.Quit)
+	}
+	return m.hints(bs...)
+}
+
+func (m *Model) hints(bs ...key.Binding) string {
+	parts := make([]string, 0, len(bs))
+	for _, b := range bs {
+		h := b.Help()
+		parts = append(parts, m.st.key.Render(h.Key)+" "+h.Desc)
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (m *Model) helpView(w, h int) []string {
+	section := func(title string, bs ...key.Binding) []string {
+		out := []string{"", m.st.bold.Render(title)}
+		for _, b := range bs {
+			hl := b.Help()
+			out = append(out, fmt.Sprintf("  %-10s %s", hl.Key, hl.Desc))
+		}
+		return out
+	}
+	var ls []string
+	ls = append(ls, m.st.title.Render("Keys")+"  (? or esc closes)")
+	ls = append(ls, section("Everywhere", keys.Screen, keys.Next, keys.Prev, keys.Help, keys.Quit)...)
+	switch m.screen {
+	case scrFetch:
+		ls = append(ls, section("Fetch", keys.Refetch)...)
+	case scrReview:
+		ls = append(ls, section("Review", keys.Up, keys.Down, keys.PageDown, keys.Top, keys.Bottom, keys.Filter,
+			keys.ClearFilter, keys.Toggle, keys.ToggleAll, keys.Remember, keys.Exclusions, keys.Sort, keys.Detail,
+			keys.ExplainUser, keys.Approve)...)
+		ls = append(ls, "", "  Filter words: free text, or user: group: action: org: is:",
+			"  e.g. /action:delete org:primary   /group:design   /is:excluded",
+			"  Marks: ✓ applied  x excluded  R remembered exclusion  ! withheld")
+	case scrMappings:
+		ls = append(ls, section("Mappings", keys.Up, keys.Down, keys.MissingOnly)...)
+	case scrExplain:
+		ls = append(ls, section("Explain", keys.Filter, keys.Ask, keys.Back, keys.Down)...)
+	case scrApply:
+		ls = append(ls, section("Apply", keys.Cancel)...)
+	case scrSummary:
+		ls = append(ls, section("Summary and history", keys.Up, keys.Down, keys.Open, keys.Back, keys.Reload)...)
+	}
+	out, _ := window(ls, 0, h)
+	return out
+}
+
+// fmtDuration renders a duration for people: 45s, 12m30s, 3h05m.
+func fmtDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// countdown renders a throttle wait as it counts down.
+func (m *Model) countdown(w *core.ThrottleWait) string {
+	left := w.Until.Sub(m.now())
+	if left < 0 {
+		left = 0
+	}
+	left = (left + time.Second - 1).Truncate(time.Second)
+	s := fmt.Sprintf("⏳ waiting %s (%s", fmtDuration(left), w.Cause)
+	if w.Org != "" {
+		s += ", org " + w.Org
+	}
+	if w.Attempt > 0 {
+		s += fmt.Sprintf(", attempt %d", w.Attempt)
+	}
+	return s + ")"
+}
+
+// num renders n with thousands separators.
+func num(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + num(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,231 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/usersync/usersync/core"
+)
+
+// summaryState is the Summary and history screen.
+type summaryState struct {
+	run       int
+	loading   bool
+	runs      []RunSummary
+	err       error
+	cursor    int
+	detail    *RunDetail
+	detailOff int
+}
+
+func (m *Model) loadHistory() tea.Cmd {
+	s := &m.summary
+	s.run = m.nextRun()
+	s.loading, s.err = true, nil
+	run, b, post, ctx := s.run, m.b, m.post(), m.life
+	return func() tea.Msg {
+		runs, err := b.History(ctx)
+		post(historyMsg{run: run, runs: runs, err: err})
+		return nil
+	}
+}
+
+func (m *Model) historyLoaded(msg historyMsg) tea.Cmd {
+	s := &m.summary
+	if msg.run != s.run {
+		return nil
+	}
+	s.loading, s.err = false, msg.err
+	s.runs = msg.runs
+	if s.runs == nil {
+		s.runs = []RunSummary{}
+	}
+	s.cursor = min(s.cursor, max(len(s.runs)-1, 0))
+	return nil
+}
+
+func (m *Model) runLoaded(msg runDetailMsg) tea.Cmd {
+	s := &m.summary
+	if msg.run != s.run {
+		return nil
+	}
+	s.loading = false
+	if msg.err != nil {
+		s.err = msg.err
+		return nil
+	}
+	s.detail, s.detailOff = msg.d, 0
+	return nil
+}
+
+func (m *Model) summaryKey(msg tea.KeyMsg) tea.Cmd {
+	s := &m.summary
+	if s.detail != nil {
+		switch {
+		case key.Matches(msg, keys.Up):
+			s.detailOff = max(s.detailOff-1, 0)
+		case key.Matches(msg, keys.Down):
+			s.detailOff++
+		case key.Matches(msg, keys.PageUp):
+			s.detailOff = max(s.detailOff-10, 0)
+		case key.Matches(msg, keys.PageDown):
+			s.detailOff += 10
+		case key.Matches(msg, keys.Back):
+			s.detail = nil
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, keys.Up):
+		s.cursor = max(s.cursor-1, 0)
+	case key.Matches(msg, keys.Down):
+		s.cursor = max(min(s.cursor+1, len(s.runs)-1), 0)
+	case key.Matches(msg, keys.Reload):
+		return m.loadHistory()
+	case key.Matches(msg, keys.Open):
+		if s.cursor >= len(s.runs) {
+			return nil
+		}
+		id := s.runs[s.cursor].ID
+		s.run = m.nextRun()
+		s.loading = true
+		run, b, post, ctx := s.run, m.b, m.post(), m.life
+		return func() tea.Msg {
+			d, err := b.Run(ctx, id)
+			post(runDetailMsg{run: run, d: d, err: err})
+			return nil
+		}
+	}
+	return nil
+}
+
+// thisRun renders the counters of the apply made in this session.
+func (m *Model) thisRun(w int) []string {
+	a := &m.apply
+	if a.res == nil || m.plan == nil {
+		return []string{"No apply in this session yet."}
+	}
+	c := m.plan.Counters
+	head := "This run"
+	if a.res.Cancelled {
+		head += " (cancelled: the journal says what was sent)"
+	}
+	if m.plan.TestMode {
+		head += " (test mode)"
+	}
+	ls := []string{m.st.bold.Render(head)}
+	ls = append(ls, wrap(fmt.Sprintf("Directory users read %s · selected %s · Adobe users read %s · unchanged %s",
+		num(c.DirectoryUsersRead), num(c.DirectoryUsersSelected), num(c.AdobeUsersRead), num(c.Unchanged)), w)...)
+	line := fmt.Sprintf("Created %s · updated %s · user groups created %s", num(c.Created), num(c.Updated), num(c.GroupsCreated))
+	if c.StraysTracked {
+		line += fmt.Sprintf(" · Adobe-only users processed %s", num(c.StraysProcessed))
+	}
+	ls = append(ls, wrap(line, w)...)
+	notSent := len(a.res.NotSent)
+	ls = append(ls, fmt.Sprintf("Requests %s · ✓ %s succeeded · ✗ %s failed · %s excluded · %s not sent",
+		num(a.res.Requests), num(a.ok), num(a.failed), num(a.excluded), num(notSent)))
+	if a.err != nil {
+		ls = append(ls, m.st.bad.Render("✗ "+a.err.Error()))
+	}
+	for _, o := range m.plan.Orgs {
+		if st, ok := a.res.Orgs[o]; ok {
+			ls = append(ls, fmt.Sprintf("  org %s: %s actions, %s succeeded, %s failed", o, num(st.Total), num(st.Success), num(st.Errors)))
+		}
+	}
+	if n := len(a.failures); n > 0 {
+		ls = append(ls, m.st.bad.Render(fmt.Sprintf("Failures (%d), see 5 Apply or the run below:", n)))
+		for _, r := range a.failures[:min(n, 3)] {
+			ls = append(ls, "  "+m.resultLine(r))
+		}
+	}
+	return ls
+}
+
+func (m *Model) summaryView(w, h int) []string {
+	s := &m.summary
+	if s.detail != nil {
+		return m.runDetailView(w, h)
+	}
+	ls := m.thisRun(w)
+	ls = append(ls, "", m.st.bold.Render("Past runs")+m.st.dim.Render(" · enter shows per-user results"))
+	switch {
+	case s.err != nil:
+		ls = append(ls, m.st.bad.Render("✗ Could not read the history: "+s.err.Error()))
+	case s.loading && s.runs == nil:
+		ls = append(ls, "… reading the history")
+	case len(s.runs) == 0:
+		ls = append(ls, "No runs recorded yet.")
+	default:
+		ls = append(ls, m.st.header.Render(fit(fmt.Sprintf("  %-20s %-16s %-8s %8s %8s %7s %7s", "RUN", "STARTED", "COMMAND", "CHANGES", "REQUESTS", "✓ OK", "✗ FAILED"), w)))
+		rows := max(h-len(ls), 1)
+		off := max(s.cursor-rows+1, 0)
+		for i := off; i < min(len(s.runs), off+rows); i++ {
+			r := s.runs[i]
+			cur := "  "
+			if i == s.cursor {
+				cur = "› "
+			}
+			cmd := r.Command
+			if r.TestMode {
+				cmd += " (test)"
+			}
+			if r.Cancelled {
+				cmd += " (cancelled)"
+			}
+			line := fmt.Sprintf("%s%-20s %-16s %-8s %8s %8s %7s %7s", cur, fit(r.ID, 20), r.Started.Local().Format("2006-01-02 15:04"), cmd,
+				num(r.Changes), num(r.Requests), num(r.Succeeded), num(r.Failed))
+			if i == s.cursor {
+				line = m.st.cursor.Render(fit(line, w))
+			}
+			ls = append(ls, line)
+		}
+	}
+	return ls
+}
+
+func (m *Model) runDetailView(w, h int) []string {
+	s := &m.summary
+	d := s.detail
+	r := d.Summary
+	ls := []string{m.st.title.Render("Run "+r.ID) + fmt.Sprintf(" · %s · %s → %s", r.Command,
+		r.Started.Local().Format("2006-01-02 15:04:05"), r.Finished.Local().Format("15:04:05"))}
+	ls = append(ls, fmt.Sprintf("%s changes · %s requests · ✓ %s succeeded · ✗ %s failed · %s skipped · %s excluded",
+		num(r.Changes), num(r.Requests), num(r.Succeeded), num(r.Failed), num(r.Skipped), num(r.Excluded)))
+	byID := make(map[int]*core.Change, len(d.Changes))
+	for i := range d.Changes {
+		byID[d.Changes[i].ID] = &d.Changes[i]
+	}
+	var body []string
+	for _, res := range d.Results {
+		who, what := fmt.Sprintf("change %d", res.ChangeID), ""
+		if c := byID[res.ChangeID]; c != nil {
+			who, what = changeUser(c), actionLabel(c.Action)
+		}
+		mark := map[core.Outcome]string{core.OutcomeSucceeded: "✓", core.OutcomeFailed: "✗", core.OutcomeSkipped: "-"}[res.Outcome]
+		line := fmt.Sprintf("  %s %-30s %-13s %s", mark, fit(who, 30), what, res.Outcome)
+		if res.Code != "" || res.Message != "" {
+			line += ": " + strings.TrimSpace(res.Code+" "+res.Message)
+		}
+		body = append(body, line)
+	}
+	if len(d.Exclusions) > 0 {
+		body = append(body, "", m.st.bold.Render("Excluded in this run:"))
+		for _, e := range d.Exclusions {
+			act := string(e.Action)
+			if act == "" {
+				act = "any action"
+			}
+			body = append(body, fmt.Sprintf("  x %s · %s · %s", e.Org, e.Key, act))
+		}
+	}
+	if len(body) == 0 {
+		body = []string{"  No per-user results were recorded."}
+	}
+	ls = append(ls, m.st.bold.Render("Per-user results:"))
+	win, off := window(body, s.detailOff, h-len(ls))
+	s.detailOff = off
+	return append(ls, win...)
+}
