@@ -311,6 +311,7 @@ func bulkDN(i int) string      { return fmt.Sprintf("uid=bulk%05d,ou=bulk,%s", i
 //	ou=groups   Designers (with a dangling member), Engineers ⊃ Contractors
 //	            ⊃ Engineers (a cycle), "R&D (EU)*", Unix (a posixGroup),
 //	            Big, Dup (a second Dup lives in ou=people)
+//	ou=elsewhere a referral to another server
 //
 // memberOf is written out as the memberof overlay would maintain it
 // (slapadd bypasses overlays).
@@ -343,6 +344,11 @@ func directoryLDIF() string {
 		"memberOf", group("Designers"))
 	w.entry("cn=Dup,ou=people,"+suffix, "objectClass", "groupOfNames", "cn", "Dup", "member", people("ana"))
 
+	// A subordinate referral: subtree searches from the suffix get a
+	// continuation reference for it, as Active Directory sends for its
+	// DNS partitions.
+	w.entry("ou=elsewhere,"+suffix, "objectClass", "referral", "objectClass", "extensibleObject", "ou", "elsewhere",
+		"ref", "ldap://ldap.elsewhere.invalid/ou=elsewhere,"+suffix)
 	w.entry(svcDN, "objectClass", "account", "objectClass", "simpleSecurityObject", "uid", "svc-sync", "userPassword", svcPW)
 	w.entry(limitedDN, "objectClass", "account", "objectClass", "simpleSecurityObject", "uid", "svc-limited", "userPassword", svcPW)
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 )
 
 // progressRecorder is a core.Reporter that keeps progress reports.
@@ -232,5 +233,141 @@ func TestUsersMemberGroupsNeedTheAttribute(t *testing.T) {
 	_, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{WantMemberGroups: true}, nil)
 	if err == nil || !strings.Contains(err.Error(), "dynamic_group_member_attribute") {
 		t.Fatalf("Users(WantMemberGroups) without the attribute: error = %v; want one naming dynamic_group_member_attribute", err)
+	}
+}
+
+func TestConnections(t *testing.T) {
+	needSlapd(t)
+	q := core.SourceQuery{Groups: []string{"Engineers"}}
+	tests := []struct {
+		name string
+		yml  string
+	}{
+		{"plain", openLDAPConfig},
+		{"StartTLS verified", openLDAPConfig + "require_tls_cert: true\nca_cert_file: $CA\n"},
+		{"StartTLS unverified", openLDAPConfig + "start_tls: yes\n"},
+		{"LDAPS verified", strings.Replace(openLDAPConfig, "$LDAP", "$LDAPS", 1) + "require_tls_cert: true\nca_cert_file: $CA\n"},
+		{"LDAPS unverified", strings.Replace(openLDAPConfig, "$LDAP", "$LDAPS", 1)},
+		{"anonymous", "host: $LDAP\nbase_dn: $SUFFIX\nall_users_filter: (objectClass=inetOrgPerson)\n"},
+		{"unpaged", openLDAPConfig + "search_page_size: 0\n"},
+		{"page size 1", openLDAPConfig + "search_page_size: 1\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := read(t, testConfig(t, tc.yml), q)
+			if got := len(res.Users); got != 2 {
+				t.Errorf("Users(Engineers) returned %d users; want 2", got)
+			}
+		})
+	}
+}
+
+func TestConnectionErrors(t *testing.T) {
+	needSlapd(t)
+	q := core.SourceQuery{Groups: []string{"Engineers"}}
+	tests := []struct {
+		name     string
+		yml      string
+		code     core.ErrorCode
+		contains string
+	}{
+		{"wrong password", strings.Replace(openLDAPConfig, "$SVCPW", "wrong-Pa55word", 1), core.CodeUnauthenticated, "Invalid Credentials"},
+		{"unknown CA", strings.Replace(openLDAPConfig, "$LDAP", "$LDAPS", 1) + "require_tls_cert: true\n", core.CodeUnavailable, "ca_cert_file"},
+		{"StartTLS unknown CA", openLDAPConfig + "require_tls_cert: true\n", core.CodeUnavailable, "ca_cert_file"},
+		{"ntlm on OpenLDAP", strings.Replace(openLDAPConfig, "$SVC", `EXAMPLE\svc`, 1) + "authentication_method: ntlm\n", core.CodeInvalidInput, "authentication_method"},
+		{"size limit", strings.Replace(openLDAPConfig, "$SVC", limitedDN, 1) + "search_page_size: 0\n", core.CodeInconsistent, "Size Limit Exceeded"},
+		{"referrals fail", openLDAPConfig + "referrals: fail\n", core.CodeInconsistent, "ldap.elsewhere.invalid"},
+		{"base under a referral", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=x,ou=elsewhere,$SUFFIX", 1), core.CodeInvalidInput, "check base_dn"},
+		{"missing base", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=nothing,$SUFFIX", 1), core.CodeNotFound, "base_dn"},
+		{"nothing listening", strings.Replace(openLDAPConfig, "$LDAP", "ldap://127.0.0.1:1", 1), core.CodeUnavailable, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, tc.yml)
+			q := q
+			if tc.name == "size limit" {
+				q.AllUsers = true // more than the account's limit of 50
+			}
+			res, err := New(cfg, nil).Users(context.Background(), q, nil)
+			if err == nil {
+				t.Fatalf("Users = %d users, no error; want an error", len(res.Users))
+			}
+			if len(res.Users) != 0 {
+				t.Errorf("Users returned %d users with the error; want none", len(res.Users))
+			}
+			if tc.code != core.CodeUnknown && core.Code(err) != tc.code {
+				t.Errorf("Users error %q has code %v; want %v", err, core.Code(err), tc.code)
+			}
+			if !strings.Contains(err.Error(), tc.contains) {
+				t.Errorf("Users error %q does not mention %q", err, tc.contains)
+			}
+			for _, pw := range []string{svcPW, "wrong-Pa55word"} {
+				if strings.Contains(err.Error(), pw) {
+					t.Errorf("Users error %q contains the password", err)
+				}
+			}
+		})
+	}
+}
+
+func TestUsersCancelled(t *testing.T) {
+	needSlapd(t)
+	cfg := testConfig(t, openLDAPConfig+"search_page_size: 100\n")
+	t.Run("before", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := New(cfg, nil).Users(ctx, core.SourceQuery{AllUsers: true}, nil)
+		if core.Code(err) != core.CodeCanceled {
+			t.Errorf("Users(cancelled) error = %v (code %v); want code canceled", err, core.Code(err))
+		}
+	})
+	t.Run("during", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		rep := &cancelAfter{n: 1000, cancel: cancel}
+		res, err := New(cfg, nil).Users(ctx, core.SourceQuery{AllUsers: true}, rep)
+		if core.Code(err) != core.CodeCanceled || len(res.Users) != 0 {
+			t.Errorf("Users(cancelled mid-read) = %d users, error %v; want none and code canceled", len(res.Users), err)
+		}
+	})
+}
+
+// cancelAfter cancels the read once n entries were reported.
+type cancelAfter struct {
+	core.NopReporter
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Progress(p core.Progress) {
+	if p.Users >= c.n {
+		c.cancel()
+	}
+}
+
+// secretsFake is a keyring holding one secret.
+type secretsFake struct{ service, user, secret string }
+
+func (f secretsFake) Secret(_ context.Context, service, user string) (string, error) {
+	if service == f.service && user == f.user {
+		return f.secret, nil
+	}
+	return "", config.ErrSecretNotFound
+}
+
+func TestPasswordFromKeyring(t *testing.T) {
+	needSlapd(t)
+	yml := strings.NewReplacer("$LDAP", slapd.ldapURL, "$SUFFIX", suffix, "$SVC", svcDN).Replace(
+		"host: $LDAP\nbase_dn: $SUFFIX\nusername: $SVC\nsecure_password_key: ldap-bind\nall_users_filter: (objectClass=inetOrgPerson)\n")
+	n, err := config.Parse("connector-ldap.yml", []byte(yml), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig(context.Background(), n, secretsFake{"ldap-bind", svcDN, svcPW})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := read(t, cfg, core.SourceQuery{Groups: []string{"Engineers"}}); len(res.Users) != 2 {
+		t.Errorf("Users(Engineers) returned %d users; want 2", len(res.Users))
 	}
 }
