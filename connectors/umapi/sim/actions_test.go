@@ -393,6 +393,21 @@ func TestActionSteps(t *testing.T) {
 		},
 		{
 			name: "federated create over an existing Adobe ID creates nothing",
+			cmds: `[{"user":"pa@example.org","do":[{"addAdobeID":{"email":"pa@example.org"}}]},
+				{"user":"pa@example.org","do":[{"createFederatedID":{"email":"pa@example.org","firstname":"P","lastname":"Q","country":"DE"}},{"add":{"group":["Acrobat"]}}]}]`,
+			want: ok(2),
+			check: func(c *testClient) string {
+				var got []string
+				for _, u := range c.sim.State().Users {
+					if u.Email == "pa@example.org" {
+						got = append(got, u.Type+":"+strings.Join(u.Groups, ","))
+					}
+				}
+				return cmp.Diff([]string{"adobeID:Acrobat"}, got)
+			},
+		},
+		{
+			name: "federated create on an unclaimed Adobe ID email",
 			cmds: `[{"user":"pat@gmail.com","do":[{"createFederatedID":{"email":"pat@gmail.com","firstname":"P","lastname":"Q","country":"DE"}}]}]`,
 			want: failed("0/0 error.domain.trust.nonexistent"),
 		},
