@@ -119,13 +119,13 @@ func readFile(path, enc string) (*Node, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{File: path, Msg: "file not found"}
+			return nil, &Error{File: path, Msg: "file not found", Err: fs.ErrNotExist}
 		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, &Error{File: path, Msg: "cannot read the file: " + err.Error()}
+		return nil, &Error{File: path, Msg: "cannot read the file: " + err.Error(), Err: err}
 	}
 	return Parse(path, raw, enc)
 }

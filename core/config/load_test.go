@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -156,8 +157,7 @@ func TestLoadUSTExample(t *testing.T) {
 	if got, want := c.Logging.FileName(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)), "ust-2026-11-22.log"; got != want {
 		t.Errorf("FileName = %q; want %q", got, want)
 	}
-	wantWarn := []string{filepath.Join(dir, "secondary/org2-config.yml") + ": TLS certificate verification is off for the org2 org"}
-	if diff := cmp.Diff(wantWarn, c.Warnings); diff != "" {
+	if diff := cmp.Diff([]string(nil), c.Warnings); diff != "" {
 		t.Errorf("Warnings mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -333,6 +333,18 @@ func TestLoadValues(t *testing.T) {
 			nil, func(c *Config) (any, any) { return c.UMAPI["primary"].SSLVerify, false }},
 		{"§2.4 empty server section", map[string]string{"connector-umapi.yml": minimal["connector-umapi.yml"] + "server:\n"},
 			nil, func(c *Config) (any, any) { return c.UMAPI["primary"].Host, DefaultUMAPIHost }},
+		{"§2.4 top-level ssl_verify and uses_business_id warn", map[string]string{"connector-umapi.yml": minimal["connector-umapi.yml"] +
+			"ssl_verify: false\nlogger_name: umapi\nuses_business_id: yes\ncolour: blue\n"},
+			nil, func(c *Config) (any, any) {
+				var short []string
+				for _, w := range c.Warnings {
+					short = append(short, w[strings.Index(w, "connector-umapi.yml"):])
+				}
+				return []any{c.UMAPI["primary"].SSLVerify, c.UMAPI["primary"].UsesBusinessID, short}, []any{true, true, []string{
+					"connector-umapi.yml:7: uses_business_id is deprecated",
+					"connector-umapi.yml:5: ssl_verify: ssl_verify has no effect at the top level: put it under server",
+					"connector-umapi.yml:8: colour: unknown key, ignored"}}
+			}},
 		{"§2.4 trusted", map[string]string{"connector-umapi.yml": minimal["connector-umapi.yml"] + "trusted: yes\n"},
 			nil, func(c *Config) (any, any) { return c.Options.TrustedConnector, true }},
 		{"§2.4 api_key is client_id's old name", map[string]string{"connector-umapi.yml": strings.Replace(minimal["connector-umapi.yml"], "client_id", "api_key", 1)},
@@ -574,6 +586,9 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Load error = %q; want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(tt.want, "file not found") && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("errors.Is(%q, fs.ErrNotExist) = false; want true", err)
 			}
 			if IsUsage(err) != tt.usage {
 				t.Errorf("IsUsage(%q) = %v; want %v", err, IsUsage(err), tt.usage)

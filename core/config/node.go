@@ -41,7 +41,13 @@ type Error struct {
 	Path string
 	Line int
 	Msg  string
+	// Err is the underlying error, if any (e.g. fs.ErrNotExist for a
+	// missing file), for errors.Is; Msg already describes it.
+	Err error
 }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder

@@ -232,9 +232,6 @@ func parseUMAPI(ctx context.Context, n *Node, name string, sslDefault bool, secr
 			warnings = append(warnings, fmt.Sprintf("%s: %s: %s", e.location(), e.Path, msg))
 		}
 	}
-	if !u.SSLVerify {
-		warnings = append(warnings, fmt.Sprintf("%s: TLS certificate verification is off for the %s org", n.File, name))
-	}
 	return u, warnings, nil
 }
 
