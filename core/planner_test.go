@@ -10,9 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// baseOpts is a typical configuration: process-groups on, preserve, two
+// planOpts is a typical configuration: process-groups on, preserve, two
 // mappings, a count limit of 200.
-func baseOpts(mut ...func(*Options)) *Options {
+func planOpts(mut ...func(*Options)) *Options {
 	o := &Options{
 		Strategy:            StrategySync,
 		Users:               UsersAll,
@@ -33,22 +33,22 @@ func baseOpts(mut ...func(*Options)) *Options {
 	return o
 }
 
-func du(email string, groups ...string) DirectoryUser {
+func dirU(email string, groups ...string) DirectoryUser {
 	return DirectoryUser{Type: FederatedID, Email: email, Username: email, Firstname: "F", Lastname: "L", Country: "US", Groups: groups}
 }
 
-func au(email string, groups ...string) AdobeUser {
+func adobeU(email string, groups ...string) AdobeUser {
 	return AdobeUser{Type: FederatedID, Email: email, Username: email, Firstname: "F", Lastname: "L", Country: "US", Groups: groups}
 }
 
-func snapOf(dir []DirectoryUser, adobe []AdobeUser) *Snapshot {
+func planSnap(dir []DirectoryUser, adobe []AdobeUser) *Snapshot {
 	return &Snapshot{
 		Directory: DirectoryResult{Users: dir},
 		Adobe:     map[string]OrgSnapshot{PrimaryOrg: {Users: adobe, Query: AdobeQuery{All: true}}},
 	}
 }
 
-func mustPlan(t *testing.T, s *Snapshot, o *Options) *Plan {
+func mustBuildPlan(t *testing.T, s *Snapshot, o *Options) *Plan {
 	t.Helper()
 	p, err := BuildPlan(context.Background(), s, o)
 	if err != nil {
@@ -59,7 +59,7 @@ func mustPlan(t *testing.T, s *Snapshot, o *Options) *Plan {
 
 // lines summarises a plan's changes as "org action user [groups]", with
 // withheld ones prefixed "withheld".
-func lines(p *Plan) []string {
+func planLines(p *Plan) []string {
 	var out []string
 	f := func(prefix string, c Change) {
 		s := prefix + c.Org + " " + string(c.Action) + " " + c.User.User
@@ -132,12 +132,12 @@ func TestTwoKeyIndex(t *testing.T) { // §3.3
 
 func TestMatchingAndEmailChanges(t *testing.T) { // §3.3, §3.8
 	login := func(email string) DirectoryUser {
-		u := du(email, "Marketing")
+		u := dirU(email, "Marketing")
 		u.Username, u.Domain = "jdoe", "example.com"
 		return u
 	}
 	aLogin := func(email string) AdobeUser {
-		a := au(email, "All Apps")
+		a := adobeU(email, "All Apps")
 		a.Username, a.Domain = "jdoe", "example.com"
 		return a
 	}
@@ -157,8 +157,8 @@ func TestMatchingAndEmailChanges(t *testing.T) { // §3.3, §3.8
 		},
 		{
 			name:  "email-as-username whose email changed is a new user; the old account is Adobe-only",
-			dir:   []DirectoryUser{du("new@example.com", "Marketing")},
-			adobe: []AdobeUser{au("old@example.com", "All Apps")},
+			dir:   []DirectoryUser{dirU("new@example.com", "Marketing")},
+			adobe: []AdobeUser{adobeU("old@example.com", "All Apps")},
 			want: []string{
 				"primary create new@example.com",
 				"primary add_groups new@example.com [all apps]",
@@ -168,12 +168,12 @@ func TestMatchingAndEmailChanges(t *testing.T) { // §3.3, §3.8
 		{
 			name: "email-shaped username differing from the email re-sends the username",
 			dir: []DirectoryUser{func() DirectoryUser {
-				u := du("new@example.com", "Marketing")
+				u := dirU("new@example.com", "Marketing")
 				u.Username = "login@corp.example.com"
 				return u
 			}()},
 			adobe: []AdobeUser{func() AdobeUser {
-				a := au("old@example.com", "All Apps")
+				a := adobeU("old@example.com", "All Apps")
 				a.Username = "login@corp.example.com"
 				return a
 			}()},
@@ -186,8 +186,8 @@ func TestMatchingAndEmailChanges(t *testing.T) { // §3.3, §3.8
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := mustPlan(t, snapOf(tt.dir, tt.adobe), baseOpts(func(o *Options) { o.UpdateUserInfo = true }))
-			if d := cmp.Diff(tt.want, lines(p)); d != "" {
+			p := mustBuildPlan(t, planSnap(tt.dir, tt.adobe), planOpts(func(o *Options) { o.UpdateUserInfo = true }))
+			if d := cmp.Diff(tt.want, planLines(p)); d != "" {
 				t.Errorf("changes (-want +got):\n%s", d)
 			}
 			if tt.attrs != nil {
@@ -200,11 +200,11 @@ func TestMatchingAndEmailChanges(t *testing.T) { // §3.3, §3.8
 }
 
 func TestAdobeOnlyActions(t *testing.T) { // §3.10.1, §3.10.2
-	dir := []DirectoryUser{du("ana@x.com", "Marketing")}
+	dir := []DirectoryUser{dirU("ana@x.com", "Marketing")}
 	adobe := []AdobeUser{
-		au("ana@x.com", "All Apps"),
-		au("gone@x.com", "All Apps", "Other"),
-		au("plain@x.com", "Other"),
+		adobeU("ana@x.com", "All Apps"),
+		adobeU("gone@x.com", "All Apps", "Other"),
+		adobeU("plain@x.com", "Other"),
 	}
 	tests := []struct {
 		action        AdobeOnlyKind
@@ -229,10 +229,10 @@ func TestAdobeOnlyActions(t *testing.T) { // §3.10.1, §3.10.2
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/process-groups=%v", tt.action, tt.processGroups), func(t *testing.T) {
-			p := mustPlan(t, snapOf(dir, adobe), baseOpts(func(o *Options) {
+			p := mustBuildPlan(t, planSnap(dir, adobe), planOpts(func(o *Options) {
 				o.AdobeOnlyAction, o.ProcessGroups = tt.action, tt.processGroups
 			}))
-			if d := cmp.Diff(tt.want, lines(p)); d != "" {
+			if d := cmp.Diff(tt.want, planLines(p)); d != "" {
 				t.Errorf("changes (-want +got):\n%s", d)
 			}
 			if got := p.Counters.StraysProcessed; got != tt.processed {
@@ -261,9 +261,9 @@ func TestAdobeOnlyActions(t *testing.T) { // §3.10.1, §3.10.2
 }
 
 func TestAdobeOnlyStrayFile(t *testing.T) { // §4.3
-	a := au("Gone@X.com", "All Apps")
+	a := adobeU("Gone@X.com", "All Apps")
 	a.Username, a.Domain = "Gone", "X.com"
-	p := mustPlan(t, snapOf(nil, []AdobeUser{a}), baseOpts(func(o *Options) { o.AdobeOnlyAction = AdobeOnlyWriteFile }))
+	p := mustBuildPlan(t, planSnap(nil, []AdobeUser{a}), planOpts(func(o *Options) { o.AdobeOnlyAction = AdobeOnlyWriteFile }))
 	want := []Stray{{Org: PrimaryOrg, Type: FederatedID, Email: "gone@x.com", Domain: "x.com",
 		User:           UserRef{User: "gone", Domain: "x.com", Type: FederatedID, Email: "Gone@X.com"},
 		GroupsToRemove: []string{"all apps"}}}
@@ -277,11 +277,11 @@ func TestAdobeOnlyLimit(t *testing.T) { // §3.10.3, §3.10.4
 	var adobe []AdobeUser
 	for i := range 7 {
 		e := fmt.Sprintf("u%d@x.com", i)
-		dir = append(dir, du(e, "Marketing"))
-		adobe = append(adobe, au(e, "All Apps"))
+		dir = append(dir, dirU(e, "Marketing"))
+		adobe = append(adobe, adobeU(e, "All Apps"))
 	}
-	dir = append(dir, du("new@x.com", "Marketing"))
-	adobe = append(adobe, au("s1@x.com", "All Apps"), au("s2@x.com", "All Apps"), au("s3@x.com", "Other"))
+	dir = append(dir, dirU("new@x.com", "Marketing"))
+	adobe = append(adobe, adobeU("s1@x.com", "All Apps"), adobeU("s2@x.com", "All Apps"), adobeU("s3@x.com", "Other"))
 	tests := []struct {
 		name     string
 		limit    Limit
@@ -299,7 +299,7 @@ func TestAdobeOnlyLimit(t *testing.T) { // §3.10.3, §3.10.4
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := mustPlan(t, snapOf(dir, adobe), baseOpts(func(o *Options) {
+			p := mustBuildPlan(t, planSnap(dir, adobe), planOpts(func(o *Options) {
 				o.MaxAdobeOnly, o.AdobeOnlyAction, o.GroupRemovalsOnly = tt.limit, AdobeOnlyRemove, tt.onlyGrp
 			}))
 			if p.Limit == nil {
@@ -328,7 +328,7 @@ func TestAdobeOnlyLimit(t *testing.T) { // §3.10.3, §3.10.4
 			} else {
 				want = append(append(want, creates...), removes...)
 			}
-			if d := cmp.Diff(want, lines(p)); d != "" {
+			if d := cmp.Diff(want, planLines(p)); d != "" {
 				t.Errorf("changes (-want +got):\n%s", d)
 			}
 		})
@@ -337,18 +337,18 @@ func TestAdobeOnlyLimit(t *testing.T) { // §3.10.3, §3.10.4
 
 func TestSecondaryOrgs(t *testing.T) { // §3.9, §3.10.5
 	o := func(action AdobeOnlyKind) *Options {
-		return baseOpts(func(o *Options) {
+		return planOpts(func(o *Options) {
 			o.Secondaries = []string{"eu", "idle"}
 			o.GroupMapping[1].AdobeGroups = []string{"Design Team", "eu::Design EU"}
 			o.AdobeOnlyAction = action
 		})
 	}
-	s := snapOf(
-		[]DirectoryUser{du("ana@x.com", "Design"), du("bob@x.com", "Marketing")},
-		[]AdobeUser{au("ana@x.com"), au("bob@x.com", "All Apps"), au("gone@x.com", "All Apps"), au("gone2@x.com")},
+	s := planSnap(
+		[]DirectoryUser{dirU("ana@x.com", "Design"), dirU("bob@x.com", "Marketing")},
+		[]AdobeUser{adobeU("ana@x.com"), adobeU("bob@x.com", "All Apps"), adobeU("gone@x.com", "All Apps"), adobeU("gone2@x.com")},
 	)
 	s.Adobe["eu"] = OrgSnapshot{Query: AdobeQuery{All: true}, Users: []AdobeUser{
-		au("bob@x.com", "Design EU"), au("gone@x.com", "Design EU"), au("local@x.com", "Design EU"),
+		adobeU("bob@x.com", "Design EU"), adobeU("gone@x.com", "Design EU"), adobeU("local@x.com", "Design EU"),
 	}}
 	tests := []struct {
 		action AdobeOnlyKind
@@ -374,8 +374,8 @@ func TestSecondaryOrgs(t *testing.T) { // §3.9, §3.10.5
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.action), func(t *testing.T) {
-			p := mustPlan(t, s, o(tt.action))
-			if d := cmp.Diff(tt.want, lines(p)); d != "" {
+			p := mustBuildPlan(t, s, o(tt.action))
+			if d := cmp.Diff(tt.want, planLines(p)); d != "" {
 				t.Errorf("changes (-want +got):\n%s", d)
 			}
 			if d := cmp.Diff([]string{"eu", "idle", PrimaryOrg}, p.Orgs); d != "" {
@@ -398,13 +398,13 @@ func TestSecondaryOrgs(t *testing.T) { // §3.9, §3.10.5
 }
 
 func TestPushStrategy(t *testing.T) { // §3.12
-	o := baseOpts(func(o *Options) {
+	o := planOpts(func(o *Options) {
 		o.Strategy = StrategyPush
 		o.AdobeOnlyAction = AdobeOnlyDelete // discarded with push
 		o.UpdateUserInfo = true
 	})
-	s := &Snapshot{Directory: DirectoryResult{Users: []DirectoryUser{du("ana@x.com", "Marketing"), du("bob@x.com")}}}
-	p := mustPlan(t, s, o)
+	s := &Snapshot{Directory: DirectoryResult{Users: []DirectoryUser{dirU("ana@x.com", "Marketing"), dirU("bob@x.com")}}}
+	p := mustBuildPlan(t, s, o)
 	want := []string{
 		"primary create ana@x.com",
 		"primary remove_groups ana@x.com [design team]",
@@ -412,7 +412,7 @@ func TestPushStrategy(t *testing.T) { // §3.12
 		"primary create bob@x.com",
 		"primary remove_groups bob@x.com [all apps,design team]",
 	}
-	if d := cmp.Diff(want, lines(p)); d != "" {
+	if d := cmp.Diff(want, planLines(p)); d != "" {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 	if got := p.Changes[0].Option; got != OptionUpdateIfExists {
@@ -430,15 +430,15 @@ func TestAdditionalGroups(t *testing.T) { // §3.4.4
 	rule := func(src, target string) AdditionalGroupRule {
 		return AdditionalGroupRule{Source: regexp.MustCompile(src), Target: target}
 	}
-	u := du("ana@x.com")
+	u := dirU("ana@x.com")
 	u.MemberGroups = []string{"ACL-Finance", "Other-ACL-Legal"}
 	t.Run("substitution at the start", func(t *testing.T) {
-		o := baseOpts(func(o *Options) {
+		o := planOpts(func(o *Options) {
 			o.AdditionalGroups = []AdditionalGroupRule{rule(`ACL-(.*)`, `Readers \1`)}
 		})
-		p := mustPlan(t, snapOf([]DirectoryUser{u}, []AdobeUser{au("ana@x.com", "Readers Old")}), o)
+		p := mustBuildPlan(t, planSnap([]DirectoryUser{u}, []AdobeUser{adobeU("ana@x.com", "Readers Old")}), o)
 		want := []string{"primary add_groups ana@x.com [readers finance]"}
-		if d := cmp.Diff(want, lines(p)); d != "" {
+		if d := cmp.Diff(want, planLines(p)); d != "" {
 			t.Errorf("changes (-want +got):\n%s", d)
 		}
 		if got := p.Changes[0].Reasons; len(got) != 1 || !strings.Contains(got[0], "ACL-Finance") {
@@ -446,10 +446,10 @@ func TestAdditionalGroups(t *testing.T) { // §3.4.4
 		}
 	})
 	t.Run("conflict is fatal", func(t *testing.T) {
-		o := baseOpts(func(o *Options) {
+		o := planOpts(func(o *Options) {
 			o.AdditionalGroups = []AdditionalGroupRule{rule(`.*ACL-.*`, `Everyone`)}
 		})
-		_, err := BuildPlan(context.Background(), snapOf([]DirectoryUser{u}, nil), o)
+		_, err := BuildPlan(context.Background(), planSnap([]DirectoryUser{u}, nil), o)
 		if err == nil || !strings.Contains(err.Error(), "conflict") {
 			t.Fatalf("BuildPlan = %v; want a resolution conflict error", err)
 		}
@@ -467,21 +467,21 @@ func TestAdditionalGroups(t *testing.T) { // §3.4.4
 }
 
 func TestExclusions(t *testing.T) { // §3.5 step 5
-	adobeID := au("aid@x.com", "All Apps")
+	adobeID := adobeU("aid@x.com", "All Apps")
 	adobeID.Type = AdobeID
-	o := baseOpts(func(o *Options) {
+	o := planOpts(func(o *Options) {
 		o.AdobeOnlyAction = AdobeOnlyDelete
 		o.ExcludeIdentityTypes = []IdentityType{AdobeID}
 		o.ExcludeAdobeGroups = []string{"_org_admin"}
 		o.ExcludeUsers = []*regexp.Regexp{regexp.MustCompile(`admin.*`)}
 	})
-	s := snapOf(
-		[]DirectoryUser{du("admin@x.com", "Marketing")},
-		[]AdobeUser{adobeID, au("boss@x.com", "_ORG_ADMIN"), au("admin@x.com"), au("xadmin@x.com"), au("gone@x.com")},
+	s := planSnap(
+		[]DirectoryUser{dirU("admin@x.com", "Marketing")},
+		[]AdobeUser{adobeID, adobeU("boss@x.com", "_ORG_ADMIN"), adobeU("admin@x.com"), adobeU("xadmin@x.com"), adobeU("gone@x.com")},
 	)
-	p := mustPlan(t, s, o)
+	p := mustBuildPlan(t, s, o)
 	want := []string{"primary delete gone@x.com", "primary delete xadmin@x.com"}
-	if d := cmp.Diff(want, lines(p)); d != "" {
+	if d := cmp.Diff(want, planLines(p)); d != "" {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 	if p.Counters.Excluded != 3 || p.Counters.AdobeUsersRead != 5 {
@@ -490,7 +490,7 @@ func TestExclusions(t *testing.T) { // §3.5 step 5
 }
 
 func TestUsersSelection(t *testing.T) { // §3.4.1, §3.4.2
-	dir := []DirectoryUser{du("ana@x.com", "Marketing"), du("bob@x.com", "Design"), du("cat@x.com", "Other"), {Email: "nokey", Username: "nokey"}}
+	dir := []DirectoryUser{dirU("ana@x.com", "Marketing"), dirU("bob@x.com", "Design"), dirU("cat@x.com", "Other"), {Email: "nokey", Username: "nokey"}}
 	tests := []struct {
 		name     string
 		mut      func(*Options)
@@ -510,8 +510,8 @@ func TestUsersSelection(t *testing.T) { // §3.4.1, §3.4.2
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := baseOpts(tt.mut)
-			p := mustPlan(t, snapOf(dir, nil), o)
+			o := planOpts(tt.mut)
+			p := mustBuildPlan(t, planSnap(dir, nil), o)
 			var creates []string
 			for _, c := range p.Changes {
 				if c.Action == ActionCreate {
@@ -544,7 +544,7 @@ func TestDirectoryQuery(t *testing.T) { // §3.4.1
 		}, SourceQuery{AllUsers: true, WantMemberGroups: true}},
 	}
 	for _, tt := range tests {
-		got := DirectoryQuery(baseOpts(tt.mut))
+		got := DirectoryQuery(planOpts(tt.mut))
 		if d := cmp.Diff(tt.want, got); d != "" {
 			t.Errorf("%s: DirectoryQuery (-want +got):\n%s", tt.name, d)
 		}
@@ -569,7 +569,7 @@ func TestAdobeQueries(t *testing.T) { // §3.5, §3.2
 		{"adobe-only list reads nothing", func(o *Options) { o.AdobeOnlyList = []Stray{} }, nil},
 	}
 	for _, tt := range tests {
-		got := AdobeQueries(baseOpts(tt.mut))
+		got := AdobeQueries(planOpts(tt.mut))
 		if d := cmp.Diff(tt.want, got); d != "" {
 			t.Errorf("%s: AdobeQueries (-want +got):\n%s", tt.name, d)
 		}
@@ -577,9 +577,9 @@ func TestAdobeQueries(t *testing.T) { // §3.5, §3.2
 }
 
 func TestUpdateAttributes(t *testing.T) { // §3.6
-	d := du("ana@x.com", "Marketing")
+	d := dirU("ana@x.com", "Marketing")
 	d.Firstname, d.Lastname = "Ana", ""
-	a := au("ANA@x.com", "All Apps")
+	a := adobeU("ANA@x.com", "All Apps")
 	a.Firstname, a.Lastname = "Anna", "Ruiz"
 	tests := []struct {
 		name     string
@@ -593,7 +593,7 @@ func TestUpdateAttributes(t *testing.T) { // §3.6
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := mustPlan(t, snapOf([]DirectoryUser{d}, []AdobeUser{a}), baseOpts(func(o *Options) {
+			p := mustBuildPlan(t, planSnap([]DirectoryUser{d}, []AdobeUser{a}), planOpts(func(o *Options) {
 				o.UpdateUserInfo, o.UpdateAttributes = true, tt.attrs
 			}))
 			var got []AttrChange
@@ -614,7 +614,7 @@ func TestUpdateAttributes(t *testing.T) { // §3.6
 
 func TestCreateCountryAndOptions(t *testing.T) { // §3.7
 	mk := func(t IdentityType, country string) DirectoryUser {
-		u := du("ana@x.com")
+		u := dirU("ana@x.com")
 		u.Type, u.Country = t, country
 		return u
 	}
@@ -635,12 +635,12 @@ func TestCreateCountryAndOptions(t *testing.T) { // §3.7
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := mustPlan(t, snapOf([]DirectoryUser{tt.u}, nil), baseOpts(func(o *Options) {
+			p := mustBuildPlan(t, planSnap([]DirectoryUser{tt.u}, nil), planOpts(func(o *Options) {
 				o.DefaultCountry, o.UpdateUserInfo = tt.def, tt.update
 			}))
 			if tt.country == "" {
 				if len(p.Changes) != 0 || len(p.Warnings) != 1 {
-					t.Errorf("changes %v, warnings %q; want none and one error", lines(p), p.Warnings)
+					t.Errorf("changes %v, warnings %q; want none and one error", planLines(p), p.Warnings)
 				}
 				return
 			}
@@ -658,24 +658,24 @@ func TestCreateCountryAndOptions(t *testing.T) { // §3.7
 		})
 	}
 	t.Run("username login is addressed by username and domain", func(t *testing.T) {
-		u := du("ana@x.com")
+		u := dirU("ana@x.com")
 		u.Username, u.Domain = "ana", "x.com"
-		p := mustPlan(t, snapOf([]DirectoryUser{u}, nil), baseOpts())
-		if d := cmp.Diff([]string{"primary create ana/x.com"}, lines(p)); d != "" {
+		p := mustBuildPlan(t, planSnap([]DirectoryUser{u}, nil), planOpts())
+		if d := cmp.Diff([]string{"primary create ana/x.com"}, planLines(p)); d != "" {
 			t.Errorf("changes (-want +got):\n%s", d)
 		}
 	})
 }
 
 func TestAdobeIDCollision(t *testing.T) { // §3.7
-	o := baseOpts()
-	p, err := newPlanner(context.Background(), snapOf(nil, nil), o, nil)
+	o := planOpts()
+	p, err := newPlanner(context.Background(), planSnap(nil, nil), o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.adobeIDEmails["ana@x.com"] = struct{}{}
 	for _, typ := range []IdentityType{FederatedID, EnterpriseID, AdobeID} {
-		u := du("Ana@X.com", "Marketing")
+		u := dirU("Ana@X.com", "Marketing")
 		u.Type = typ
 		k, _ := directoryKey(&u, FederatedID)
 		p.changes = nil
@@ -688,16 +688,16 @@ func TestAdobeIDCollision(t *testing.T) { // §3.7
 }
 
 func TestAutoCreate(t *testing.T) { // §3.13
-	o := baseOpts(func(o *Options) {
+	o := planOpts(func(o *Options) {
 		o.AutoCreate = true
 		o.ExcludeAdobeGroups = []string{"_org_admin"}
 	})
-	s := snapOf([]DirectoryUser{du("ana@x.com", "Design")}, []AdobeUser{au("ana@x.com")})
+	s := planSnap([]DirectoryUser{dirU("ana@x.com", "Design")}, []AdobeUser{adobeU("ana@x.com")})
 	s.Adobe[PrimaryOrg] = OrgSnapshot{Users: s.Adobe[PrimaryOrg].Users, Query: AdobeQuery{All: true},
 		Groups: []AdobeGroup{{Name: "ALL APPS", Type: "PRODUCT_PROFILE"}, {Name: "Team", Type: "USER_GROUP"}}}
-	p := mustPlan(t, s, o)
+	p := mustBuildPlan(t, s, o)
 	want := []string{"primary create_group Design Team", "primary add_groups ana@x.com [design team]"}
-	if d := cmp.Diff(want, lines(p)); d != "" {
+	if d := cmp.Diff(want, planLines(p)); d != "" {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 	if p.Counters.GroupsCreated != 1 {
@@ -708,20 +708,20 @@ func TestAutoCreate(t *testing.T) { // §3.13
 	}
 }
 
-// fakeHook is a scripted after_mapping_hook.
-type fakeHook struct {
+// scriptHook is a scripted after_mapping_hook.
+type scriptHook struct {
 	calls int
 	run   func(h *HookContext)
 }
 
-func (f *fakeHook) Run(_ context.Context, h *HookContext) error {
+func (f *scriptHook) Run(_ context.Context, h *HookContext) error {
 	f.calls++
 	f.run(h)
 	return nil
 }
 
 func TestHook(t *testing.T) { // §5
-	h := &fakeHook{run: func(h *HookContext) {
+	h := &scriptHook{run: func(h *HookContext) {
 		var keep []string
 		for _, g := range h.TargetGroups {
 			if g != "All Apps" {
@@ -731,14 +731,14 @@ func TestHook(t *testing.T) { // §5
 		h.TargetGroups = append(keep, "Design Team", "Nowhere")
 		h.TargetAttributes["firstname"] = "Hooked"
 	}}
-	o := baseOpts(func(o *Options) { o.Hook, o.UpdateUserInfo = h, true })
-	p := mustPlan(t, snapOf([]DirectoryUser{du("ana@x.com", "Marketing")}, []AdobeUser{au("ana@x.com", "All Apps")}), o)
+	o := planOpts(func(o *Options) { o.Hook, o.UpdateUserInfo = h, true })
+	p := mustBuildPlan(t, planSnap([]DirectoryUser{dirU("ana@x.com", "Marketing")}, []AdobeUser{adobeU("ana@x.com", "All Apps")}), o)
 	want := []string{
 		"primary update ana@x.com",
 		"primary remove_groups ana@x.com [all apps]",
 		"primary add_groups ana@x.com [design team]",
 	}
-	if d := cmp.Diff(want, lines(p)); d != "" {
+	if d := cmp.Diff(want, planLines(p)); d != "" {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 	if h.calls != 1 {
@@ -773,12 +773,12 @@ func TestAdobeOnlyList(t *testing.T) { // §3.11
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := baseOpts(func(o *Options) {
+			o := planOpts(func(o *Options) {
 				o.Secondaries = []string{"eu"}
 				o.AdobeOnlyList, o.AdobeOnlyAction, o.MaxAdobeOnly = list, tt.action, tt.limit
 			})
-			p := mustPlan(t, &Snapshot{}, o)
-			if d := cmp.Diff(tt.want, lines(p)); d != "" {
+			p := mustBuildPlan(t, &Snapshot{}, o)
+			if d := cmp.Diff(tt.want, planLines(p)); d != "" {
 				t.Errorf("changes (-want +got):\n%s", d)
 			}
 		})
@@ -786,10 +786,10 @@ func TestAdobeOnlyList(t *testing.T) { // §3.11
 }
 
 func TestDuplicatesAndInvalidAdobeUsers(t *testing.T) { // §3.5
-	dup := au("ana@x.com", "Design Team")
+	dup := adobeU("ana@x.com", "Design Team")
 	bad := AdobeUser{Type: "bogus", Email: "z@x.com"}
-	p := mustPlan(t, snapOf([]DirectoryUser{du("ana@x.com", "Marketing")}, []AdobeUser{au("ana@x.com", "All Apps"), dup, bad}), baseOpts())
-	if d := cmp.Diff([]string(nil), lines(p)); d != "" {
+	p := mustBuildPlan(t, planSnap([]DirectoryUser{dirU("ana@x.com", "Marketing")}, []AdobeUser{adobeU("ana@x.com", "All Apps"), dup, bad}), planOpts())
+	if d := cmp.Diff([]string(nil), planLines(p)); d != "" {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 	if p.Counters.AdobeUsersRead != 1 {
@@ -798,16 +798,16 @@ func TestDuplicatesAndInvalidAdobeUsers(t *testing.T) { // §3.5
 }
 
 func TestCountersAndSummary(t *testing.T) { // §3.16
-	s := snapOf(
-		[]DirectoryUser{du("ana@x.com", "Marketing"), du("bob@x.com", "Design"), du("new@x.com", "Design")},
-		[]AdobeUser{au("ana@x.com", "All Apps"), au("bob@x.com", "All Apps"), au("gone@x.com", "All Apps"), au("admin@x.com", "_org_admin")},
+	s := planSnap(
+		[]DirectoryUser{dirU("ana@x.com", "Marketing"), dirU("bob@x.com", "Design"), dirU("new@x.com", "Design")},
+		[]AdobeUser{adobeU("ana@x.com", "All Apps"), adobeU("bob@x.com", "All Apps"), adobeU("gone@x.com", "All Apps"), adobeU("admin@x.com", "_org_admin")},
 	)
-	o := baseOpts(func(o *Options) {
+	o := planOpts(func(o *Options) {
 		o.AdobeOnlyAction = AdobeOnlyRemove
 		o.ExcludeAdobeGroups = []string{"_org_admin"}
 		o.TestMode = true
 	})
-	p := mustPlan(t, s, o)
+	p := mustBuildPlan(t, s, o)
 	want := Counters{DirectoryUsersRead: 3, DirectoryUsersSelected: 3, AdobeUsersRead: 4, Excluded: 1, Unchanged: 1,
 		Created: 1, Updated: 1, StraysProcessed: 1, StraysTracked: true}
 	if d := cmp.Diff(want, p.Counters); d != "" {
@@ -857,16 +857,16 @@ func TestSummaryPushAndSecondaries(t *testing.T) { // §3.16
 }
 
 func TestChangeOrderAndIDs(t *testing.T) { // §3.15
-	o := baseOpts(func(o *Options) {
+	o := planOpts(func(o *Options) {
 		o.Secondaries = []string{"eu"}
 		o.GroupMapping[1].AdobeGroups = []string{"eu::Design EU"}
 		o.UpdateUserInfo = true
 	})
-	d := du("zed@x.com", "Marketing", "Design")
+	d := dirU("zed@x.com", "Marketing", "Design")
 	d.Firstname = "Zed"
-	s := snapOf([]DirectoryUser{d, du("amy@x.com", "Marketing")}, []AdobeUser{au("zed@x.com", "Design Team")})
+	s := planSnap([]DirectoryUser{d, dirU("amy@x.com", "Marketing")}, []AdobeUser{adobeU("zed@x.com", "Design Team")})
 	s.Adobe["eu"] = OrgSnapshot{Query: AdobeQuery{All: true}}
-	p := mustPlan(t, s, o)
+	p := mustBuildPlan(t, s, o)
 	want := []string{
 		"eu create zed@x.com",
 		"eu add_groups zed@x.com [design eu]",
@@ -875,7 +875,7 @@ func TestChangeOrderAndIDs(t *testing.T) { // §3.15
 		"primary update zed@x.com",
 		"primary add_groups zed@x.com [all apps]",
 	}
-	if d := cmp.Diff(want, lines(p)); d != "" {
+	if d := cmp.Diff(want, planLines(p)); d != "" {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 	for i, c := range p.Changes {
@@ -889,22 +889,22 @@ func TestChangeOrderAndIDs(t *testing.T) { // §3.15
 }
 
 func TestDigests(t *testing.T) {
-	a := DirectoryResult{Users: []DirectoryUser{du("a@x.com", "G1", "G2"), du("b@x.com")}}
-	b := DirectoryResult{Users: []DirectoryUser{du("b@x.com"), du("a@x.com", "G2", "G1")}}
+	a := DirectoryResult{Users: []DirectoryUser{dirU("a@x.com", "G1", "G2"), dirU("b@x.com")}}
+	b := DirectoryResult{Users: []DirectoryUser{dirU("b@x.com"), dirU("a@x.com", "G2", "G1")}}
 	if DirectoryDigest(&a) != DirectoryDigest(&b) {
 		t.Error("DirectoryDigest depends on order")
 	}
-	c := DirectoryResult{Users: []DirectoryUser{du("a@x.com", "G1"), du("b@x.com")}}
+	c := DirectoryResult{Users: []DirectoryUser{dirU("a@x.com", "G1"), dirU("b@x.com")}}
 	if DirectoryDigest(&a) == DirectoryDigest(&c) {
 		t.Error("DirectoryDigest ignores a membership change")
 	}
-	o1 := map[string]OrgSnapshot{PrimaryOrg: {Users: []AdobeUser{au("a@x.com"), au("b@x.com")}}}
-	o2 := map[string]OrgSnapshot{PrimaryOrg: {Users: []AdobeUser{au("b@x.com"), au("a@x.com")}}}
-	o3 := map[string]OrgSnapshot{PrimaryOrg: {Users: []AdobeUser{au("b@x.com")}}}
+	o1 := map[string]OrgSnapshot{PrimaryOrg: {Users: []AdobeUser{adobeU("a@x.com"), adobeU("b@x.com")}}}
+	o2 := map[string]OrgSnapshot{PrimaryOrg: {Users: []AdobeUser{adobeU("b@x.com"), adobeU("a@x.com")}}}
+	o3 := map[string]OrgSnapshot{PrimaryOrg: {Users: []AdobeUser{adobeU("b@x.com")}}}
 	if AdobeDigest(o1) != AdobeDigest(o2) || AdobeDigest(o1) == AdobeDigest(o3) {
 		t.Error("AdobeDigest is not order-independent or misses a removed user")
 	}
-	p := mustPlan(t, &Snapshot{Directory: a, Adobe: o1}, baseOpts())
+	p := mustBuildPlan(t, &Snapshot{Directory: a, Adobe: o1}, planOpts())
 	if p.DirectoryDigest != DirectoryDigest(&a) || p.AdobeDigest != AdobeDigest(o1) {
 		t.Error("plan digests differ from the snapshot's")
 	}
@@ -913,7 +913,7 @@ func TestDigests(t *testing.T) {
 func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := BuildPlan(ctx, snapOf([]DirectoryUser{du("a@x.com")}, nil), baseOpts()); err == nil {
+	if _, err := BuildPlan(ctx, planSnap([]DirectoryUser{dirU("a@x.com")}, nil), planOpts()); err == nil {
 		t.Error("BuildPlan with a cancelled context succeeded")
 	}
 }
