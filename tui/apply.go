@@ -142,9 +142,9 @@ func (a *applyState) sent() (sent, total, ok, failed int) {
 		ok += p.CommandsSucceeded
 		failed += p.CommandsFailed
 	}
-	if total == 0 {
-		total = a.est.Requests
-	}
+	// Orgs report their totals as they start; until then the estimate
+	// is the better total.
+	total = max(total, a.est.Requests)
 	return
 }
 

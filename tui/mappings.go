@@ -62,9 +62,9 @@ func (m *Model) mappingsView(w, h int) []string {
 	if len(s.rows) == 0 {
 		return append(ls, "", "No group mapping is configured (directory_users.groups), so no group is synced.")
 	}
-	dirW := max((w-36)/2, 12)
-	adW := max(w-dirW-36, 12)
-	ls = append(ls, m.st.header.Render(fit(fmt.Sprintf("  %-*s %8s  → %-*s %-9s %s", dirW, "DIRECTORY GROUP", "MEMBERS", adW, "ADOBE GROUP", "ORG", "MEMBERS"), w)))
+	dirW := max((w-47)/2, 12)
+	adW := max(w-dirW-47, 12)
+	ls = append(ls, m.st.header.Render(fit(fmt.Sprintf("  %-*s %9s  → %-*s %-9s %s", dirW, "DIRECTORY GROUP", "MEMBERS", adW, "ADOBE GROUP", "ORG", "MEMBERS"), w)))
 	var body []string
 	for _, r := range s.rows {
 		if s.missingOnly && !r.missing() {
@@ -73,24 +73,23 @@ func (m *Model) mappingsView(w, h int) []string {
 		name, members := r.DirectoryGroup, num(r.DirectoryMembers)
 		mark := " "
 		if r.DirectoryMissing {
-			mark, members = "✗", "missing"
-			name += " (not in directory)"
+			mark, members = "✗", "✗ missing"
 		}
-		left := fmt.Sprintf("%s %-*s %8s", mark, dirW, fit(name, dirW), members)
+		left := fmt.Sprintf("%s %-*s %9s", mark, dirW, fit(name, dirW), members)
 		if len(r.Adobe) == 0 {
 			body = append(body, left+"  → (selects users, maps to no Adobe group)")
 			continue
 		}
 		for i, g := range r.Adobe {
 			if i > 0 {
-				left = fmt.Sprintf("  %-*s %8s", dirW, "", "")
+				left = fmt.Sprintf("  %-*s %9s", dirW, "", "")
 			}
 			gm := num(g.Members)
 			switch {
 			case g.Missing && g.WillCreate:
-				gm = "✗ missing, will be created"
+				gm = "✗ missing, to create"
 			case g.Missing:
-				gm = "✗ missing in Adobe"
+				gm = "✗ missing"
 			}
 			body = append(body, fmt.Sprintf("%s  → %-*s %-9s %s", left, adW, fit(g.Name, adW), fit(g.Org, 9), gm))
 		}

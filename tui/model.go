@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/usersync/usersync/core"
@@ -437,33 +438,39 @@ func (m *Model) footer(w int) string {
 		if !m.fetch.running {
 			bs = append(bs, keys.Refetch)
 		}
+		bs = append(bs, keys.Next)
 	case scrReview:
 		bs = m.reviewHints()
 	case scrMappings:
-		bs = []key.Binding{keys.Down, keys.MissingOnly}
+		bs = []key.Binding{keys.Down, keys.MissingOnly, keys.Next}
 	case scrExplain:
 		if m.explain.input.Focused() {
 			bs = []key.Binding{keys.Ask, keys.Back}
 		} else {
-			bs = []key.Binding{keys.Filter, keys.Down}
+			bs = []key.Binding{key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "ask again")), keys.Down, keys.Next}
 		}
 	case scrApply:
 		if m.apply.running {
-			bs = []key.Binding{keys.Cancel}
+			bs = []key.Binding{keys.Cancel, keys.Up}
 		} else {
-			bs = []key.Binding{key.NewBinding(key.WithKeys("6"), key.WithHelp("6", "summary"))}
+			bs = []key.Binding{key.NewBinding(key.WithKeys("6"), key.WithHelp("6", "summary")), keys.Up}
 		}
 	case scrSummary:
 		if m.summary.detail != nil {
 			bs = []key.Binding{keys.Down, keys.Back}
 		} else {
-			bs = []key.Binding{keys.Down, keys.Open, keys.Reload}
+			bs = []key.Binding{keys.Down, keys.Open, keys.Reload, keys.Next}
 		}
 	}
+	var always []key.Binding
 	if !m.typing() {
-		bs = append(bs, keys.Next, keys.Help, keys.Quit)
+		always = []key.Binding{keys.Help, keys.Quit}
 	}
-	return m.hints(bs...)
+	// Drop the least important hints until the line fits.
+	for len(bs) > 0 && ansi.StringWidth(m.hints(append(bs, always...)...)) > w {
+		bs = bs[:len(bs)-1]
+	}
+	return m.hints(append(bs, always...)...)
 }
 
 func (m *Model) hints(bs ...key.Binding) string {
@@ -476,11 +483,26 @@ func (m *Model) hints(bs ...key.Binding) string {
 }
 
 func (m *Model) helpView(w, h int) []string {
+	cols := 1
+	if w >= 76 {
+		cols = 2
+	}
+	cw := w / cols
 	section := func(title string, bs ...key.Binding) []string {
 		out := []string{"", m.st.bold.Render(title)}
-		for _, b := range bs {
+		line := ""
+		for i, b := range bs {
 			hl := b.Help()
-			out = append(out, fmt.Sprintf("  %-10s %s", hl.Key, hl.Desc))
+			desc := hl.Desc
+			if long, ok := longHelp[hl.Key]; ok {
+				desc = long
+			}
+			cell := fit(fmt.Sprintf("  %-10s %s", hl.Key, desc), cw)
+			line += cell
+			if (i+1)%cols == 0 || i == len(bs)-1 {
+				out = append(out, line)
+				line = ""
+			}
 		}
 		return out
 	}
@@ -491,12 +513,12 @@ func (m *Model) helpView(w, h int) []string {
 	case scrFetch:
 		ls = append(ls, section("Fetch", keys.Refetch)...)
 	case scrReview:
-		ls = append(ls, section("Review", keys.Up, keys.Down, keys.PageDown, keys.Top, keys.Bottom, keys.Filter,
+		ls = append(ls, section("Review", keys.Up, keys.Down, keys.PageUp, keys.PageDown, keys.Top, keys.Bottom, keys.Filter,
 			keys.ClearFilter, keys.Toggle, keys.ToggleAll, keys.Remember, keys.Exclusions, keys.Sort, keys.Detail,
 			keys.ExplainUser, keys.Approve)...)
-		ls = append(ls, "", "  Filter words: free text, or user: group: action: org: is:",
+		ls = append(ls, "", "Filter: words match anywhere; user: group: action: org: is: match one field,",
 			"  e.g. /action:delete org:primary   /group:design   /is:excluded",
-			"  Marks: ✓ applied  x excluded  R remembered exclusion  ! withheld")
+			"Marks: ✓ applied  x excluded  R remembered exclusion  ! withheld")
 	case scrMappings:
 		ls = append(ls, section("Mappings", keys.Up, keys.Down, keys.MissingOnly)...)
 	case scrExplain:
@@ -508,6 +530,16 @@ func (m *Model) helpView(w, h int) []string {
 	}
 	out, _ := window(ls, 0, h)
 	return out
+}
+
+// longHelp are the help screen's longer descriptions, by key.
+var longHelp = map[string]string{
+	"1-6": "go to a screen", "tab": "next screen", "shift+tab": "previous screen",
+	"space": "exclude/include (run)", "a": "exclude/include all shown",
+	"x": "remember/forget exclusion", "E": "remembered exclusions",
+	"s": "sort: action, user, org", "enter": "detail (or open)", "e": "explain the user",
+	"A": "approve and apply", "c": "cancel after the request in flight",
+	"m": "only groups missing on a side", "r": "fetch again (or reload)",
 }
 
 // fmtDuration renders a duration for people: 45s, 12m30s, 3h05m.

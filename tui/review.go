@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -457,7 +458,22 @@ func (m *Model) reviewHints() []key.Binding {
 	case r.zoom:
 		return []key.Binding{keys.Down, keys.Toggle, keys.ExplainUser, keys.Back}
 	}
-	return []key.Binding{keys.Filter, keys.Toggle, keys.ToggleAll, keys.Remember, keys.Sort, keys.Detail, keys.Approve}
+	return []key.Binding{keys.Filter, keys.Toggle, keys.Approve, keys.Detail, keys.ToggleAll, keys.Remember, keys.Sort, keys.ExplainUser, keys.Next}
+}
+
+// rateWords says a rate limit in words: "10 requests a minute".
+func rateWords(r core.RateLimit) string {
+	if r.Window == time.Minute {
+		return fmt.Sprintf("%d requests a minute", r.Requests)
+	}
+	return fmt.Sprintf("%d requests per %s", r.Requests, fmtDuration(r.Window))
+}
+
+// shortWords name actions in the review's counts line.
+var shortWords = map[core.Action]string{
+	core.ActionCreateGroup: "new groups", core.ActionCreate: "create", core.ActionUpdate: "update",
+	core.ActionRemoveGroups: "-groups", core.ActionAddGroups: "+groups", core.ActionRemoveAllGroups: "-all groups",
+	core.ActionRemoveFromOrg: "leave org", core.ActionDelete: "delete",
 }
 
 // reviewHead is the counts, the cost and the banners above the table.
@@ -468,7 +484,7 @@ func (m *Model) reviewHead(w int) []string {
 	var segs []string
 	for i, a := range actionOrder {
 		if l.counts[i] > 0 {
-			segs = append(segs, fmt.Sprintf("%s %s", actionWords(a), num(l.counts[i])))
+			segs = append(segs, fmt.Sprintf("%s %s", shortWords[a], num(l.counts[i])))
 		}
 	}
 	total := len(p.Changes)
@@ -479,24 +495,23 @@ func (m *Model) reviewHead(w int) []string {
 	if len(segs) > 0 {
 		line += ": " + strings.Join(segs, " · ")
 	}
-	ls := wrap(line, w)
 	if len(p.Orgs) > 1 || len(l.orgCounts) > 1 {
 		var os []string
 		for _, o := range p.Orgs {
 			os = append(os, fmt.Sprintf("%s %s", o, num(l.orgCounts[o])))
 		}
-		ls = append(ls, "by org: "+strings.Join(os, " · "))
+		line += " · by org: " + strings.Join(os, ", ")
 	}
-	rate := core.DefaultRateLimit
-	cost := fmt.Sprintf("To send: %s changes in %s requests, about %s at %d requests a minute",
-		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rate.Requests*int(1/rate.Window.Minutes()))
+	ls := wrapSegments(line, w)
+	cost := fmt.Sprintf("To send: %s changes in %s requests, ≈%s at %s",
+		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(core.DefaultRateLimit))
 	if n := l.excluded + l.remembered; n > 0 {
 		cost += fmt.Sprintf(" · %s excluded", num(n))
 		if l.remembered > 0 {
 			cost += fmt.Sprintf(" (%s remembered)", num(l.remembered))
 		}
 	}
-	ls = append(ls, wrap(cost, w)...)
+	ls = append(ls, wrapSegments(cost, w)...)
 	if p.TestMode {
 		ls = append(ls, m.st.banner.Render(fit(" TEST MODE: Adobe checks every command but changes nothing.", w)))
 	}
@@ -505,14 +520,18 @@ func (m *Model) reviewHead(w int) []string {
 			num(lim.Count), lim.Setting, num(len(p.Withheld))), w)))
 	}
 	if l.removals > 0 {
-		s := fmt.Sprintf(" ⚠ %s accounts leave the org", num(l.removals))
+		s := fmt.Sprintf(" ⚠ DELETIONS: %s accounts leave the org", num(l.removals))
 		if l.deletions > 0 {
-			s += fmt.Sprintf(" (%s deleted for good)", num(l.deletions))
+			s += fmt.Sprintf(" (%s deleted)", num(l.deletions))
 		}
-		ls = append(ls, m.st.banner.Render(fit(s+"; approving asks you to type that number.", w)))
+		ls = append(ls, m.st.banner.Render(fit(s+"; approval asks for the number.", w)))
 	}
-	for _, wn := range p.Warnings {
-		ls = append(ls, m.st.warn.Render("⚠ "+wn))
+	if n := len(p.Warnings); n > 0 {
+		s := "⚠ " + p.Warnings[0]
+		if n > 1 {
+			s = fmt.Sprintf("⚠ %d warnings; first: %s", n, p.Warnings[0])
+		}
+		ls = append(ls, m.st.warn.Render(s))
 	}
 	return ls
 }
@@ -607,7 +626,7 @@ func (m *Model) tableLines(w, h int) []string {
 		rw := &l.rows[i]
 		label := actionLabel(rw.c.Action)
 		if rw.group == heldGroup {
-			label = "! withheld"
+			label = "withheld"
 		}
 		if r.sort == sortAction && k > r.offset && l.rows[v[k-1]].group == rw.group {
 			label = ""

@@ -72,6 +72,25 @@ func wrap(s string, w int) []string {
 	return out
 }
 
+// wrapSegments wraps a line made of " · "-separated segments, breaking
+// only between segments.
+func wrapSegments(s string, w int) []string {
+	var out []string
+	line := ""
+	for _, seg := range strings.Split(s, " · ") {
+		switch {
+		case line == "":
+			line = seg
+		case ansi.StringWidth(line)+3+ansi.StringWidth(seg) <= w:
+			line += " · " + seg
+		default:
+			out = append(out, line)
+			line = seg
+		}
+	}
+	return append(out, line)
+}
+
 // window returns the lines of ls from offset off, at most h of them, with
 // off clamped so that the window is full when it can be.
 func window(ls []string, off, h int) ([]string, int) {

@@ -159,7 +159,7 @@ func (m *Model) summaryView(w, h int) []string {
 	case len(s.runs) == 0:
 		ls = append(ls, "No runs recorded yet.")
 	default:
-		ls = append(ls, m.st.header.Render(fit(fmt.Sprintf("  %-20s %-16s %-8s %8s %8s %7s %7s", "RUN", "STARTED", "COMMAND", "CHANGES", "REQUESTS", "✓ OK", "✗ FAILED"), w)))
+		ls = append(ls, m.st.header.Render(fit(fmt.Sprintf("  %-20s %-16s %-8s %7s %8s %5s %6s", "RUN", "STARTED", "COMMAND", "CHANGES", "REQUESTS", "✓ OK", "✗ FAIL"), w)))
 		rows := max(h-len(ls), 1)
 		off := max(s.cursor-rows+1, 0)
 		for i := off; i < min(len(s.runs), off+rows); i++ {
@@ -175,7 +175,7 @@ func (m *Model) summaryView(w, h int) []string {
 			if r.Cancelled {
 				cmd += " (cancelled)"
 			}
-			line := fmt.Sprintf("%s%-20s %-16s %-8s %8s %8s %7s %7s", cur, fit(r.ID, 20), r.Started.Local().Format("2006-01-02 15:04"), cmd,
+			line := fmt.Sprintf("%s%-20s %-16s %-8s %7s %8s %5s %6s", cur, fit(r.ID, 20), r.Started.Format("2006-01-02 15:04"), cmd,
 				num(r.Changes), num(r.Requests), num(r.Succeeded), num(r.Failed))
 			if i == s.cursor {
 				line = m.st.cursor.Render(fit(line, w))
@@ -191,7 +191,7 @@ func (m *Model) runDetailView(w, h int) []string {
 	d := s.detail
 	r := d.Summary
 	ls := []string{m.st.title.Render("Run "+r.ID) + fmt.Sprintf(" · %s · %s → %s", r.Command,
-		r.Started.Local().Format("2006-01-02 15:04:05"), r.Finished.Local().Format("15:04:05"))}
+		r.Started.Format("2006-01-02 15:04:05"), r.Finished.Format("15:04:05"))}
 	ls = append(ls, fmt.Sprintf("%s changes · %s requests · ✓ %s succeeded · ✗ %s failed · %s skipped · %s excluded",
 		num(r.Changes), num(r.Requests), num(r.Succeeded), num(r.Failed), num(r.Skipped), num(r.Excluded)))
 	byID := make(map[int]*core.Change, len(d.Changes))

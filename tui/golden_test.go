@@ -1,0 +1,142 @@
+package tui_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/tui/fake"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (and the captures in docs/console.md)")
+
+// golden compares the model's View with testdata/<name>.golden. Views are
+// rendered with colours off (Options.NoColor pins the Ascii profile), so
+// the files are plain text that the manual quotes.
+func golden(t *testing.T, d *driver, name string) {
+	t.Helper()
+	got := d.m.View() + "\n"
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("View() differs from %s (-want +got):\n%s", path, diff)
+	}
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if w, h := d.size(); len(lines) != h {
+		t.Errorf("View() has %d lines; want %d", len(lines), h)
+	} else {
+		for i, l := range lines {
+			if n := displayWidth(l); n != w {
+				t.Errorf("View() line %d is %d cells wide; want %d: %q", i+1, n, w, l)
+			}
+		}
+	}
+}
+
+type scene struct {
+	name string
+	cfg  fake.Config
+	w, h int
+	// setup drives the console from the review (or, with fetchOnly, from
+	// the start) to the state to capture.
+	fetchOnly bool
+	setup     func(d *driver)
+}
+
+func scenes() []scene {
+	sizes := []struct {
+		suffix string
+		w, h   int
+	}{{"80x24", 80, 24}, {"120x40", 120, 40}}
+	base := []scene{
+		{name: "fetch_throttled", cfg: fake.Config{FetchThrottle: true}, fetchOnly: true, setup: func(d *driver) {
+			d.until("the fetch throttle", func() bool { _, th, _ := d.m.FetchState(); return th })
+			d.clock.Advance(12 * time.Second)
+		}},
+		{name: "fetch_error", cfg: fake.Config{FetchErr: core.Errorf(core.CodeUnauthenticated, "ims token",
+			"the server refused the client credentials (400 invalid_client)")}, fetchOnly: true, setup: func(d *driver) {
+			d.until("the fetch error", func() bool { _, _, err := d.m.FetchState(); return err != nil })
+		}},
+		{name: "review", setup: func(d *driver) {}},
+		{name: "review_filtered", setup: func(d *driver) {
+			d.press("/")
+			d.typ("group:design")
+			d.press("enter", "down", "space", "down")
+		}},
+		{name: "review_detail", setup: func(d *driver) { d.press("down", "down", "enter") }},
+		{name: "review_limit", cfg: fake.Config{LimitExceeded: true, TestMode: true}, setup: func(d *driver) { d.press("G") }},
+		{name: "review_approve", setup: func(d *driver) { d.press("A"); d.typ("3") }},
+		{name: "review_help", setup: func(d *driver) { d.press("?") }},
+		{name: "mappings", setup: func(d *driver) { d.press("3") }},
+		{name: "explain", setup: func(d *driver) {
+			d.press("4")
+			d.typ("finn.berg@example.org")
+			d.press("enter")
+			d.until("the explanation", func() bool { return d.m.Explained() != nil })
+		}},
+		{name: "apply_throttled", cfg: fake.Config{ThrottleRequest: 2}, setup: func(d *driver) {
+			d.press("A")
+			d.typ("3")
+			d.press("enter")
+			d.until("the throttle wait", func() bool { _, th, _ := d.m.Applying(); return th })
+			d.clock.Advance(5 * time.Second)
+		}},
+		{name: "summary", setup: func(d *driver) {
+			d.press("A")
+			d.typ("3")
+			d.press("enter")
+			d.until("the history", func() bool { runs, _ := d.m.Runs(); return d.screen() == "Summary" && len(runs) == 2 })
+		}},
+		{name: "history_run", setup: func(d *driver) {
+			d.press("6")
+			d.until("the history", func() bool { runs, _ := d.m.Runs(); return len(runs) == 1 })
+			d.press("enter")
+			d.until("the run", func() bool { _, r := d.m.Runs(); return r != nil })
+		}},
+	}
+	var out []scene
+	for _, s := range base {
+		for _, sz := range sizes {
+			s := s
+			s.name += "_" + sz.suffix
+			s.w, s.h = sz.w, sz.h
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestGolden renders every screen at 80×24 and 120×40.
+func TestGolden(t *testing.T) {
+	for _, s := range scenes() {
+		t.Run(s.name, func(t *testing.T) {
+			clock := fake.NewClock(fake.Epoch)
+			cfg := s.cfg
+			cfg.Clock = clock
+			b := fake.New(cfg)
+			var d *driver
+			if s.fetchOnly {
+				d = newDriver(t, b, clock, s.w, s.h)
+			} else {
+				d = ready(t, b, clock, s.w, s.h)
+			}
+			s.setup(d)
+			golden(t, d, s.name)
+		})
+	}
+}
