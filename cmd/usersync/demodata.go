@@ -33,7 +33,7 @@ var (
 		{"Design", []string{"Design Team", "Creative Cloud All Apps"}},
 		{"Marketing", []string{"Marketing Team", "Acrobat Pro"}},
 		{"Engineering", []string{"Acrobat Pro"}},
-		{"Video", []string{"Premiere Pro"}}, // "Premiere Pro" does not exist in the org
+		{"Video", []string{"Premiere Pro"}}, // missing in the org: auto_create makes it
 		{"Contractors", nil},
 	}
 )
@@ -189,6 +189,9 @@ directory_users:
     csv: connector-csv.yml
   groups:
 %s
+  # "Premiere Pro" is mapped but missing in the org: it is created.
+  group_sync_options:
+    auto_create: True
 limits:
   max_adobe_only_users: 15
 logging:
@@ -199,7 +202,9 @@ invocation_defaults:
   process_groups: Yes
   update_user_info: Yes
   users: mapped
-  connector: csv
+  connector:
+    - csv
+    - %q
 `
 
 const demoUMAPIConfig = `server:
@@ -231,7 +236,7 @@ func writeDemo(dir, baseURL, clientID, secret string) (string, error) {
 		}
 	}
 	files := map[string]string{
-		"user-sync-config.yml": fmt.Sprintf(demoMainConfig, strings.TrimRight(groups.String(), "\n")),
+		"user-sync-config.yml": fmt.Sprintf(demoMainConfig, strings.TrimRight(groups.String(), "\n"), filepath.Join(dir, "users.csv")),
 		"connector-umapi.yml":  fmt.Sprintf(demoUMAPIConfig, baseURL, demoOrgID, clientID, secret),
 		"connector-csv.yml":    fmt.Sprintf(demoCSVConfig, filepath.Join(dir, "users.csv")),
 		"users.csv":            string(demoCSV()),

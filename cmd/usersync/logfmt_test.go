@@ -48,20 +48,3 @@ func TestBannerAndDuration(t *testing.T) {
 		t.Errorf("formatDuration = %q", got)
 	}
 }
-
-func TestStrftimeName(t *testing.T) {
-	ts := time.Date(2026, 11, 22, 4, 5, 6, 0, time.UTC)
-	for f, want := range map[string]string{
-		"{:%Y-%m-%d}.log":           "2026-11-22.log",
-		"sync-{:%Y%m%d-%H%M%S}.log": "sync-20261122-040506.log",
-		"plain.log":                 "plain.log",
-	} {
-		got, err := strftimeName(f, ts)
-		if err != nil || got != want {
-			t.Errorf("strftimeName(%q) = %q, %v; want %q", f, got, err, want)
-		}
-	}
-	if _, err := strftimeName("{:%Q}.log", ts); err == nil {
-		t.Error("unsupported directive accepted")
-	}
-}

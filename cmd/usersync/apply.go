@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/store"
+)
+
+func goRuntime() string {
+	return fmt.Sprintf("%s, %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// cmdApply applies a saved plan exactly: from a plan file or a stored run.
+// It refuses a plan when either side changed since it was made, and
+// --resume finishes an interrupted apply from its journal.
+func cmdApply(ctx context.Context, e *env, args []string) int {
+	var yes, resume bool
+	sf, rf, rest, code, ok := parseSync(e, "apply", "apply PLAN.json|RUN-ID [--yes] | apply --resume [RUN-ID]", args, func(fs *pflag.FlagSet) {
+		fs.BoolVar(&yes, "yes", false, "apply without asking for confirmation")
+		fs.BoolVar(&resume, "resume", false, "finish the newest interrupted apply (or RUN-ID) from its journal")
+	})
+	if !ok {
+		return code
+	}
+	if (!resume && len(rest) != 1) || len(rest) > 1 {
+		fmt.Fprintln(e.stderr, "Usage: usersync apply PLAN.json|RUN-ID [--yes] | usersync apply --resume [RUN-ID]")
+		return exitUsage
+	}
+	console, events := logOutput(e, rf)
+	p, code := loadPipeline(ctx, e, sf, rf, console)
+	if p == nil {
+		return code
+	}
+	defer p.close()
+	db, err := p.openDB()
+	if err != nil {
+		return fatal(e, err)
+	}
+	defer db.Close()
+
+	var plan *core.Plan
+	var from string
+	var done map[int]bool
+	switch {
+	case resume:
+		var info store.RunInfo
+		if len(rest) == 1 {
+			info, err = db.Run(rest[0])
+		} else {
+			var found bool
+			info, found, err = db.LatestRun(store.StatusApplying, store.StatusInterrupted)
+			if err == nil && !found {
+				err = errors.New("no interrupted apply to resume")
+			}
+		}
+		if err != nil {
+			return fatal(e, err)
+		}
+		if plan, err = db.Plan(info.ID); err != nil {
+			return fatal(e, err)
+		}
+		var inFlight []int
+		if done, inFlight, err = db.ResumeState(info.ID); err != nil {
+			return fatal(e, err)
+		}
+		// Changes a previous resume already applied are sent again if that
+		// resume is itself interrupted; that is safe, as below.
+		from = info.ID
+		named(p.log, "main").Info(fmt.Sprintf("Resuming run %s: %d changes already applied, %d were in flight and are sent again (safe: every command is idempotent)",
+			info.ID, len(done), len(inFlight)))
+	case isPlanFile(rest[0]):
+		f, err := readPlanFile(rest[0])
+		if err != nil {
+			return fatal(e, err)
+		}
+		plan, from = f.Plan, f.Run
+	default:
+		if plan, err = db.Plan(rest[0]); err != nil {
+			return fatal(e, err)
+		}
+		from = rest[0]
+	}
+
+	if !resume {
+		rep := newHeadlessReporter(p.log, nil, p.cfg.Logging.LogProgress)
+		named(p.log, "main").Info("Checking that neither side changed since the plan was made")
+		snap, err := core.Fetch(ctx, p.source, p.targets, p.opts, rep)
+		if err != nil {
+			return fatal(e, fmt.Errorf("%v; nothing was sent", err))
+		}
+		if err := checkFresh(plan, snap); err != nil {
+			return fatal(e, err)
+		}
+	}
+	pending := 0
+	deletions := 0
+	for _, c := range plan.Changes {
+		if !done[c.ID] {
+			pending++
+			if c.Action == core.ActionDelete {
+				deletions++
+			}
+		}
+	}
+	if !yes {
+		if !e.tty {
+			fmt.Fprintln(e.stderr, "usersync apply: pass --yes to apply without a terminal to confirm at")
+			return exitUsage
+		}
+		if !confirm(e, plan, pending, deletions) {
+			fmt.Fprintln(e.stderr, "Nothing was sent.")
+			return exitFatal
+		}
+	}
+	run, err := db.CreateRun(store.RunInfo{Command: "apply", Status: store.StatusApplying, TestMode: plan.TestMode,
+		Options: p.optionText(), ResumedFrom: from, Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
+	if err != nil {
+		return fatal(e, err)
+	}
+	db.SavePlan(run.ID, plan)
+	rep := newHeadlessReporter(p.log, events, p.cfg.Logging.LogProgress)
+	exclude, err := rememberedExclusions(db, plan)
+	if err != nil {
+		return fatal(e, err)
+	}
+	res, err := core.Apply(ctx, plan, p.targets, core.ApplyOptions{Exclude: exclude, Done: done, Journal: db.Journal(run.ID), Reporter: rep, Logger: named(p.log, "processor")})
+	db.SaveResults(run.ID, res.Results)
+	if err != nil && !res.Cancelled {
+		run.Status, run.Error, run.ExitCode, run.Finished = store.StatusFailed, err.Error(), exitFatal, time.Now().UTC()
+		db.UpdateRun(run)
+		return fatal(e, err)
+	}
+	for _, l := range core.SummaryLines(plan, &res) {
+		named(p.log, "processor").Info(l)
+	}
+	code = applyExitCode(plan, &res)
+	run.Status = map[int]string{exitOK: store.StatusApplied, exitFailed: store.StatusApplied, exitWithheld: store.StatusWithheld, exitInterrupt: store.StatusInterrupted}[code]
+	for _, r := range res.Results {
+		switch r.Outcome {
+		case core.OutcomeSucceeded:
+			run.Succeeded++
+		case core.OutcomeFailed:
+			run.Failed++
+		}
+	}
+	run.Succeeded += len(done)
+	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
+	db.UpdateRun(run)
+	return code
+}
+
+func isPlanFile(arg string) bool {
+	if strings.HasSuffix(strings.ToLower(arg), ".json") {
+		return true
+	}
+	fi, err := os.Stat(arg)
+	return err == nil && !fi.IsDir()
+}
+
+// checkFresh refuses a plan whose snapshots no longer match either side.
+func checkFresh(plan *core.Plan, snap *core.Snapshot) error {
+	var stale []string
+	if plan.DirectoryDigest != "" && core.DirectoryDigest(&snap.Directory) != plan.DirectoryDigest {
+		stale = append(stale, "the directory")
+	}
+	if plan.AdobeDigest != "" && core.AdobeDigest(snap.Adobe) != plan.AdobeDigest {
+		stale = append(stale, "the Adobe org")
+	}
+	if len(stale) > 0 {
+		return core.Errorf(core.CodeStale, "apply", "the plan is stale: %s changed since it was made (%s). Nothing was sent; run 'usersync plan' again and review the new plan",
+			strings.Join(stale, " and "), plan.CreatedAt.Local().Format(time.RFC1123))
+	}
+	return nil
+}
+
+func confirm(e *env, plan *core.Plan, pending, deletions int) bool {
+	in := bufio.NewReader(e.stdin)
+	fmt.Fprintf(e.stderr, "Apply %d changes%s? [y/N] ", pending, map[bool]string{true: " in TEST MODE", false: ""}[plan.TestMode])
+	line, _ := in.ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		return false
+	}
+	if deletions > 0 {
+		fmt.Fprintf(e.stderr, "The plan deletes %d Adobe accounts. Type that number to go on: ", deletions)
+		line, _ = in.ReadString('\n')
+		if n, err := strconv.Atoi(strings.TrimSpace(line)); err != nil || n != deletions {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
+)
+
+func cmdExplain(ctx context.Context, e *env, args []string) int {
+	sf, rf, rest, code, ok := parseSync(e, "explain", "explain USER [-c FILE] [UST sync flags] [--json]", args, nil)
+	if !ok {
+		return code
+	}
+	if len(rest) != 1 {
+		fmt.Fprintln(e.stderr, "Usage: usersync explain USER (an email or username) [-c FILE] [sync flags]")
+		return exitUsage
+	}
+	// Log lines go to stderr at warning level: stdout carries the story.
+	p, code := loadPipeline(ctx, e, sf, rf, quietWriter{e})
+	if p == nil {
+		return code
+	}
+	defer p.close()
+	snap, err := core.Fetch(ctx, p.source, p.targets, p.opts, core.NopReporter{})
+	if err != nil {
+		return fatal(e, err)
+	}
+	x, err := core.Explain(ctx, snap, p.opts, rest[0])
+	if err != nil {
+		return fatal(e, err)
+	}
+	if rf.json {
+		json.NewEncoder(e.stdout).Encode(x)
+		return exitOK
+	}
+	printExplanation(e, x)
+	return exitOK
+}
+
+// quietWriter passes only warning-and-worse log lines to stderr.
+type quietWriter struct{ e *env }
+
+func (q quietWriter) Write(b []byte) (int, error) {
+	s := string(b)
+	if strings.Contains(s, " WARNING ") || strings.Contains(s, " ERROR ") || strings.Contains(s, " CRITICAL ") {
+		return q.e.stderr.Write(b)
+	}
+	return len(b), nil
+}
+
+func printExplanation(e *env, x *core.Explanation) {
+	fmt.Fprintf(e.stdout, "Why %s is or is not synced\n\n", x.Query)
+	for i, s := range x.Steps {
+		fmt.Fprintf(e.stdout, "%2d. [%s] %s\n    %s\n", i+1, s.Stage, s.Outcome, strings.ReplaceAll(s.Detail, "\n", "\n    "))
+	}
+	if len(x.Changes) == 0 {
+		fmt.Fprintln(e.stdout, "\nResult: no change for this user.")
+		return
+	}
+	fmt.Fprintln(e.stdout, "\nResult:")
+	for _, c := range x.Changes {
+		fmt.Fprintf(e.stdout, "  - [%s] %s\n", c.Org, describeChange(c))
+	}
+}
+
+// cmdCheck validates the configuration and reaches both sides: the
+// directory (bind, file readable), a token for every org, and every mapped
+// group present on both sides, with suggestions for near-misses.
+func cmdCheck(ctx context.Context, e *env, args []string) int {
+	sf, rf, rest, code, ok := parseSync(e, "check", "check [-c FILE] [UST sync flags]", args, nil)
+	if !ok {
+		return code
+	}
+	if !noArgs(e, "check", rest) {
+		return exitUsage
+	}
+	p, code := loadPipeline(ctx, e, sf, rf, quietWriter{e})
+	if p == nil {
+		return code
+	}
+	defer p.close()
+	problems := 0
+	okf := func(format string, a ...any) { fmt.Fprintf(e.stdout, "ok    "+format+"\n", a...) }
+	bad := func(format string, a ...any) { problems++; fmt.Fprintf(e.stdout, "FAIL  "+format+"\n", a...) }
+	okf("configuration %s is valid", p.cfg.File)
+
+	orgs := make([]string, 0, len(p.targets))
+	for org := range p.targets {
+		orgs = append(orgs, org)
+	}
+	sort.Strings(orgs)
+	adobeGroups := map[string][]core.AdobeGroup{}
+	for _, org := range orgs {
+		gs, err := p.targets[org].Groups(ctx, core.NopReporter{})
+		if err != nil {
+			bad("Adobe org %s: %v", org, err)
+			continue
+		}
+		adobeGroups[org] = gs
+		okf("Adobe org %s: token obtained, %d groups and product profiles", org, len(gs))
+	}
+	if p.source != nil {
+		q := core.DirectoryQuery(p.opts)
+		res, err := p.source.Users(ctx, q, core.NopReporter{})
+		switch {
+		case err != nil:
+			bad("directory (%s): %v", p.cfg.Invocation.Connector, err)
+		default:
+			okf("directory (%s): %d users read for %d groups", p.cfg.Invocation.Connector, len(res.Users), len(q.Groups))
+			for _, g := range res.MissingGroups {
+				bad("directory group %q is mapped but not found in the directory", g)
+			}
+		}
+	}
+	for _, m := range p.opts.GroupMapping {
+		for _, q := range m.AdobeGroups {
+			org, name := core.SplitQualifiedGroup(q)
+			if org == "" {
+				org = core.PrimaryOrg
+			}
+			gs, ok := adobeGroups[org]
+			if !ok {
+				continue
+			}
+			if hasGroup(gs, name) {
+				continue
+			}
+			hint := ""
+			if s := config.Suggest(name, groupNames(gs)); s != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			if p.opts.AutoCreate {
+				okf("Adobe group %q (org %s) is missing and will be created (auto_create)%s", name, org, hint)
+				continue
+			}
+			bad("Adobe group %q mapped from %q is not in org %s%s", name, m.DirectoryGroup, org, hint)
+		}
+	}
+	if problems > 0 {
+		fmt.Fprintf(e.stdout, "\n%d problem(s) found.\n", problems)
+		return exitFatal
+	}
+	fmt.Fprintln(e.stdout, "\nEverything checked is in order.")
+	return exitOK
+}
+
+func hasGroup(gs []core.AdobeGroup, name string) bool {
+	n := core.NormalizeGroup(name)
+	for _, g := range gs {
+		if core.NormalizeGroup(g.Name) == n {
+			return true
+		}
+	}
+	return false
+}
+
+func groupNames(gs []core.AdobeGroup) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.Name
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/usersync/usersync/core"
+)
+
+// headlessReporter turns progress into UST-style log lines, or into JSON
+// events with --json. Progress lines are coalesced to one a second per
+// phase and org; the final (Done) one always gets through.
+type headlessReporter struct {
+	log      *slog.Logger
+	events   *json.Encoder // nil unless --json
+	progress bool          // logging.log_progress
+
+	mu       sync.Mutex
+	last     map[string]time.Time
+	now      func() time.Time
+	failures int
+}
+
+func newHeadlessReporter(log *slog.Logger, jsonOut io.Writer, progress bool) *headlessReporter {
+	r := &headlessReporter{log: log, progress: progress, last: map[string]time.Time{}, now: time.Now}
+	if jsonOut != nil {
+		r.events = json.NewEncoder(jsonOut)
+	}
+	return r
+}
+
+// event writes one JSON line; fields only ever gain members.
+func (r *headlessReporter) event(typ string, v any) {
+	if r.events == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events.Encode(struct {
+		Type string    `json:"type"`
+		Time time.Time `json:"time"`
+		Data any       `json:"data"`
+	}{typ, r.now().UTC(), v})
+}
+
+func (r *headlessReporter) Progress(p core.Progress) {
+	key := string(p.Phase) + "/" + p.Org
+	r.mu.Lock()
+	t := r.now()
+	if !p.Done && t.Sub(r.last[key]) < time.Second {
+		r.mu.Unlock()
+		return
+	}
+	r.last[key] = t
+	r.mu.Unlock()
+	r.event("progress", p)
+	if !r.progress {
+		return
+	}
+	switch p.Phase {
+	case core.PhaseDirectory:
+		named(r.log, "main").Info(fmt.Sprintf("Directory: %d users read%s", p.Users, doneText(p.Done)))
+	case core.PhaseAdobe:
+		pages := ""
+		if p.PagesTotal > 0 {
+			pages = fmt.Sprintf(", page %d/%d (%d%%)", p.Pages, p.PagesTotal, 100*p.Pages/p.PagesTotal)
+		}
+		named(r.log, "umapi").Info(fmt.Sprintf("Adobe org %s: %d users read%s%s", orgName(p.Org), p.Users, pages, doneText(p.Done)))
+	case core.PhaseApply:
+		if p.RequestsTotal > 0 {
+			named(r.log, "processor").Info(fmt.Sprintf("%d/%d (%d%%) requests sent to %s: %d commands succeeded, %d failed",
+				p.RequestsSent, p.RequestsTotal, 100*p.RequestsSent/p.RequestsTotal, orgName(p.Org), p.CommandsSucceeded, p.CommandsFailed))
+		}
+	}
+}
+
+func doneText(done bool) string {
+	if done {
+		return " (done)"
+	}
+	return ""
+}
+
+func orgName(org string) string {
+	if org == "" {
+		return core.PrimaryOrg
+	}
+	return org
+}
+
+func (r *headlessReporter) Throttled(w core.ThrottleWait) {
+	r.event("throttle", struct {
+		core.ThrottleWait
+		Seconds float64 `json:"seconds"`
+	}{w, w.Wait.Seconds()})
+	named(r.log, "umapi_client.connection").Warn(fmt.Sprintf("%s: waiting %s (%s), until %s",
+		orgName(w.Org), w.Wait.Round(100*time.Millisecond), w.Cause, w.Until.Local().Format("15:04:05")))
+}
+
+func (r *headlessReporter) ChangeDone(c core.ChangeResult) {
+	r.event("action_result", c)
+	if c.Outcome == core.OutcomeFailed {
+		r.mu.Lock()
+		r.failures++
+		r.mu.Unlock()
+		named(r.log, "user_sync.connector.connector_umapi.action").Error(
+			fmt.Sprintf("Error in %s change %d: %s %s", orgName(c.Org), c.ChangeID, c.Code, c.Message))
+	}
+	for _, w := range c.Warnings {
+		named(r.log, "user_sync.connector.connector_umapi.action").Warn(fmt.Sprintf("%s change %d: %s", orgName(c.Org), c.ChangeID, w))
+	}
+}
