@@ -317,3 +317,42 @@ func benchmarkRun(b *testing.B, src string) {
 		}
 	}
 }
+
+// TestManualSnippets runs the code shown in docs/extension.md.
+func TestManualSnippets(t *testing.T) {
+	src := `
+if hook_storage is None:
+    hook_storage = {'count': 0}
+hook_storage['count'] += 1
+logger.debug('user number %d', hook_storage['count'])
+name = target_attributes['firstname']
+target_attributes['lastname'] = ''.join(list(name.codepoints())[0:2])
+if type(source_attributes.get('x')) == 'NoneType' and source_attributes.get('bc') != None:
+    target_attributes['country'] = '{}'.format(source_attributes['bc'])[0:2]
+if 'sales' in source_groups:
+    target_groups.discard('Old')
+`
+	h, err := hook.Compile("extension-config.yml", 1, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		hc := &core.HookContext{
+			SourceAttributes: map[string]any{"bc": "FR-1"},
+			SourceGroups:     []string{"sales"},
+			TargetAttributes: map[string]any{"firstname": "Édith", "lastname": nil, "country": nil},
+			TargetGroups:     []string{"Old", "New"},
+		}
+		run(t, h, hc)
+		want := map[string]any{"firstname": "Édith", "lastname": "Éd", "country": "FR"}
+		if diff := cmp.Diff(want, hc.TargetAttributes); diff != "" {
+			t.Errorf("target_attributes differ (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"New"}, hc.TargetGroups); diff != "" {
+			t.Errorf("target_groups differ (-want +got):\n%s", diff)
+		}
+	}
+	if got := h.Storage().String(); got != `{"count": 2}` {
+		t.Errorf("hook_storage = %s; want {\"count\": 2}", got)
+	}
+}
