@@ -130,10 +130,54 @@ func readFile(path, enc string) (*Node, error) {
 	return Parse(path, raw, enc)
 }
 
+// dedupeKeys makes a repeated key in any mapping of n mean what it means
+// to UST's YAML loader: the last value wins. It returns a warning per
+// repeated key.
+func dedupeKeys(n *Node) []string {
+	var warnings []string
+	var walk func(y *yaml.Node, path string)
+	walk = func(y *yaml.Node, path string) {
+		switch y.Kind {
+		case yaml.MappingNode:
+			index := map[string]int{}
+			out := y.Content[:0:0]
+			for i := 0; i+1 < len(y.Content); i += 2 {
+				k, v := y.Content[i], y.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if j, ok := index[k.Value]; ok {
+					warnings = append(warnings, fmt.Sprintf("%s:%d: %s: repeated key; the value at line %d is used", n.File, out[j].Line, p, k.Line))
+					out[j], out[j+1] = k, v
+				} else {
+					index[k.Value] = len(out)
+					out = append(out, k, v)
+				}
+			}
+			y.Content = out
+			for i := 1; i < len(out); i += 2 {
+				p := out[i-1].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				walk(out[i], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range y.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(n.y, n.Path)
+	return warnings
+}
+
 // load builds the Config from the parsed main file.
 func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts LoadOptions) (*Config, error) {
 	c := &Config{File: root.File, encoding: enc, UMAPI: map[string]*UMAPIConfig{},
 		DirectoryConnectorFiles: map[string][]string{}, DirectoryConnectors: map[string]*Node{}}
+	c.Warnings = append(c.Warnings, dedupeKeys(root)...)
 	for _, k := range []string{"dashboard", "directory"} {
 		if root.Has(k) {
 			return nil, keyError(root, k, "this file is still in UST's v1 format: v2 configuration files "+
@@ -305,6 +349,7 @@ func (c *Config) loadFiles(files []string) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.Warnings = append(c.Warnings, dedupeKeys(n)...)
 		nodes = append(nodes, n)
 	}
 	return Merge(nodes...), nil
@@ -627,6 +672,7 @@ func (c *Config) loadExtension(path string, compile func(string, int, string) (c
 	if err != nil {
 		return nil, err
 	}
+	c.Warnings = append(c.Warnings, dedupeKeys(n)...)
 	if err := n.CheckKeys("after_mapping_hook", "extended_attributes", "extended_adobe_groups"); err != nil {
 		return nil, err
 	}

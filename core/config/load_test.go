@@ -345,6 +345,11 @@ func TestLoadValues(t *testing.T) {
 					"connector-umapi.yml:5: ssl_verify: ssl_verify has no effect at the top level: put it under server",
 					"connector-umapi.yml:8: colour: unknown key, ignored"}}
 			}},
+		{"§2.1 a repeated key: the last value wins, as in PyYAML", map[string]string{"connector-umapi.yml": minimal["connector-umapi.yml"] + "  client_id: cid2\n"},
+			nil, func(c *Config) (any, any) {
+				return []any{c.UMAPI["primary"].ClientID, len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], "connector-umapi.yml:3: enterprise.client_id: repeated key; the value at line 5 is used")},
+					[]any{"cid2", true}
+			}},
 		{"§2.4 trusted", map[string]string{"connector-umapi.yml": minimal["connector-umapi.yml"] + "trusted: yes\n"},
 			nil, func(c *Config) (any, any) { return c.Options.TrustedConnector, true }},
 		{"§2.4 api_key is client_id's old name", map[string]string{"connector-umapi.yml": strings.Replace(minimal["connector-umapi.yml"], "client_id", "api_key", 1)},
