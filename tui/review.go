@@ -520,11 +520,11 @@ func (m *Model) reviewHead(w int) []string {
 			num(lim.Count), lim.Setting, num(len(p.Withheld))), w)))
 	}
 	if l.removals > 0 {
-		s := fmt.Sprintf(" ⚠ DELETIONS: %s accounts leave the org", num(l.removals))
+		s := fmt.Sprintf(" ⚠ %s ACCOUNTS LEAVE THE ORG", num(l.removals))
 		if l.deletions > 0 {
 			s += fmt.Sprintf(" (%s deleted)", num(l.deletions))
 		}
-		ls = append(ls, m.st.banner.Render(fit(s+"; approval asks for the number.", w)))
+		ls = append(ls, m.st.banner.Render(fit(fmt.Sprintf("%s; to approve, type %d", s, l.removals), w)))
 	}
 	if n := len(p.Warnings); n > 0 {
 		s := "⚠ " + p.Warnings[0]

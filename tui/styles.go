@@ -94,6 +94,9 @@ func wrapSegments(s string, w int) []string {
 // window returns the lines of ls from offset off, at most h of them, with
 // off clamped so that the window is full when it can be.
 func window(ls []string, off, h int) ([]string, int) {
+	if h <= 0 {
+		return nil, 0
+	}
 	if off > len(ls)-h {
 		off = len(ls) - h
 	}
