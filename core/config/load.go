@@ -707,11 +707,13 @@ func (c *Config) loadExtension(path string, compile func(string, int, string) (c
 	}
 	h, err := compile(path, e.Line, e.Source)
 	if err != nil {
+		// A compiler that locates its errors itself ("file:line: msg") is
+		// not located a second time.
 		var ce *Error
-		if errors.As(err, &ce) {
+		if errors.As(err, &ce) || strings.Contains(err.Error(), path+":") {
 			return nil, err
 		}
-		return nil, &Error{File: path, Path: "after_mapping_hook", Line: e.Line, Msg: err.Error()}
+		return nil, &Error{File: path, Path: "after_mapping_hook", Line: e.Line, Msg: err.Error(), Err: err}
 	}
 	c.Extension = e
 	c.Options.Hook = h

@@ -608,8 +608,9 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// TestHookCompilerMissing: a configured hook without a compiler is a clear
-// error, and a compiler error is located at the hook's first line.
+// TestHookCompile: a configured hook without a compiler is a clear error,
+// and a compiler error is located at the hook's first line unless it
+// carries its own location.
 func TestHookCompile(t *testing.T) {
 	cfg := strings.Replace(minimal["user-sync-config.yml"], "  connectors:\n    ldap", "  extension: ext.yml\n  connectors:\n    ldap", 1)
 	files := map[string]string{"user-sync-config.yml": cfg, "ext.yml": "extended_attributes: []\nafter_mapping_hook: |\n  x = 1\n  y = (\n"}
@@ -624,5 +625,12 @@ func TestHookCompile(t *testing.T) {
 		}})
 	if err == nil || !strings.Contains(err.Error(), "ext.yml:3: after_mapping_hook: syntax error on line 4") {
 		t.Errorf("Load with a failing compiler = %v; want it located at ext.yml:3", err)
+	}
+	_, err = Load(filepath.Join(dir, "user-sync-config.yml"), LoadOptions{
+		CompileHook: func(file string, line int, src string) (core.Hook, error) {
+			return nil, fmt.Errorf("%s:%d: got '(', want expression", file, line+1)
+		}})
+	if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "ext.yml")+":4: got '('") {
+		t.Errorf("Load with a locating compiler = %v; want its error unchanged", err)
 	}
 }
