@@ -213,10 +213,14 @@ func splitGroups(s string) []string {
 	return out
 }
 
-// anchoredRegexp compiles s as UST does for user filters and exclude_users:
-// matching the whole string, case-insensitively.
+// anchoredRegexp checks s as UST uses user filters and exclude_users: it
+// must match the whole string, case-insensitively. It returns s compiled as
+// written; the engine anchors it (so messages show the user's pattern).
 func anchoredRegexp(s string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(`(?i)^(?:` + s + `)$`)
+	re, err := regexp.Compile(s)
+	if err == nil {
+		_, err = regexp.Compile(`(?i)^(?:` + s + `)$`)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invalid regular expression %q: %v", s, regexpReason(err))
 	}

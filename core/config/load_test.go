@@ -81,7 +81,7 @@ func TestLoadUSTExample(t *testing.T) {
 		AutoCreate:           true,
 		ExcludeIdentityTypes: []core.IdentityType{core.AdobeID},
 		ExcludeAdobeGroups:   []string{"_org_admin"},
-		ExcludeUsers:         []*regexp.Regexp{regexp.MustCompile(`(?i)^(?:.*@example\.com)$`), regexp.MustCompile(`(?i)^(?:admin.*)$`)},
+		ExcludeUsers:         []*regexp.Regexp{regexp.MustCompile(`.*@example\.com`), regexp.MustCompile(`admin.*`)},
 		UpdateAttributes:     []string{"firstname", "lastname"},
 		MaxAdobeOnly:         core.Limit{Set: true, Percent: 5, IsPercent: true, Text: "5%"},
 		GroupRemovalsOnly:    true,
