@@ -33,7 +33,13 @@ func makeKey(t IdentityType, username, domain, email string) (userKey, bool) {
 	if t == "" {
 		return userKey{}, false
 	}
-	k := userKey{Type: t, Email: lowerTrim(email), Username: lowerTrim(username)}
+	k := userKey{Type: t, Email: lowerTrim(email)}
+	if username == email {
+		// The common case: normalise once.
+		k.Username = k.Email
+	} else {
+		k.Username = lowerTrim(username)
+	}
 	if k.Username == "" {
 		k.Username = k.Email
 	}
@@ -57,12 +63,12 @@ func directoryKey(u *DirectoryUser, def IdentityType) (userKey, bool) {
 	if t == "" {
 		t = def
 	}
-	if t != "" {
-		if p, err := ParseIdentityType(string(t)); err == nil {
-			t = p
-		} else {
+	if t != "" && t != FederatedID && t != EnterpriseID && t != AdobeID {
+		p, err := ParseIdentityType(string(t))
+		if err != nil {
 			return userKey{}, false
 		}
+		t = p
 	}
 	return makeKey(t, u.Username, u.Domain, u.Email)
 }
@@ -162,3 +168,49 @@ func (x *twoKeyIndex) lookup(email, username string) int32 {
 // emailShaped reports whether an identifier is an email address as UST
 // tests it: it contains "@".
 func emailShaped(s string) bool { return strings.Contains(s, "@") }
+
+// recIndex is the two-key index over selected directory users, tuned for a
+// million records: a record whose username equals its email (the common
+// case) is stored once, under its email, and a username lookup that falls
+// through to the email map checks that the record's username really is the
+// one asked for. Lookups are safe from several goroutines once built.
+type recIndex struct {
+	byEmail    map[string]int32
+	byUsername map[string]int32 // only records whose username differs from the email
+	username   func(int32) string
+}
+
+func newRecIndex(n int, username func(int32) string) *recIndex {
+	return &recIndex{byEmail: make(map[string]int32, n), byUsername: map[string]int32{}, username: username}
+}
+
+func (x *recIndex) add(email, username string, i int32) {
+	if email != "" {
+		x.byEmail[email] = i
+	}
+	if username != "" && username != email {
+		x.byUsername[username] = i
+	}
+}
+
+// lookup returns the record matching email, else username, and whether the
+// email matched; -1 when none does.
+func (x *recIndex) lookup(email, username string) (int32, bool) {
+	if email != "" {
+		if i, ok := x.byEmail[email]; ok {
+			return i, true
+		}
+	}
+	if username == "" {
+		return -1, false
+	}
+	if i, ok := x.byUsername[username]; ok {
+		return i, false
+	}
+	if username != email {
+		if i, ok := x.byEmail[username]; ok && x.username(i) == username {
+			return i, false
+		}
+	}
+	return -1, false
+}

@@ -109,21 +109,23 @@ type planner struct {
 	updAttrs     map[string]bool
 
 	recs []dirRec
-	idx  *twoKeyIndex
+	idx  *recIndex
 	orgs []orgRun
 
 	adobeIDEmails map[string]struct{}
 	included      map[userKey]struct{}
 	norm          map[string]string // group spelling → normalised, shared
 	scratch       []string
+	wantBuf       []want // scratch for one user's desired groups
+	wantArena     []want
 
 	createdPrimary   map[string]struct{}
 	createdSecondary map[string]struct{}
 	updated          map[string]struct{}
 	addSources       []map[string][]string // per org: additional target → member groups
 
-	changes  []Change
-	strayChg []Change
+	changes  changeList
+	strayChg changeList
 	plan     *Plan
 	c        Counters
 }
@@ -202,10 +204,7 @@ func newPlanner(ctx context.Context, snap *Snapshot, o *Options, tr *tracer) (*p
 	if p.plan.AdobeOnlyAction == "" {
 		p.plan.AdobeOnlyAction = AdobeOnlyPreserve
 	}
-	for _, s := range g.orgs[1:] {
-		p.plan.Orgs = append(p.plan.Orgs, s)
-	}
-	p.plan.Orgs = append(p.plan.Orgs, PrimaryOrg)
+	p.plan.Orgs = append(append(p.plan.Orgs, g.orgs[1:]...), PrimaryOrg)
 	return p, nil
 }
 
@@ -343,34 +342,11 @@ func (p *planner) finish() {
 	for i, o := range p.plan.Orgs {
 		rank[o] = i
 	}
-	order := func(cs []Change) {
-		sort.SliceStable(cs, func(i, j int) bool {
-			a, b := &cs[i], &cs[j]
-			if rank[a.Org] != rank[b.Org] {
-				return rank[a.Org] < rank[b.Org]
-			}
-			ga, gb := a.Action == ActionCreateGroup, b.Action == ActionCreateGroup
-			if ga != gb {
-				return ga
-			}
-			if ga {
-				return false // configuration order
-			}
-			if a.Key != b.Key {
-				return a.Key < b.Key
-			}
-			return actionRank(a.Action) < actionRank(b.Action)
-		})
-	}
 	if p.plan.Limit != nil && p.plan.Limit.Exceeded {
-		order(p.changes)
-		order(p.strayChg)
-		p.plan.Changes = p.changes
-		p.plan.Withheld = p.strayChg
+		p.plan.Changes = orderChanges(rank, &p.changes)
+		p.plan.Withheld = orderChanges(rank, &p.strayChg)
 	} else {
-		all := append(p.changes, p.strayChg...)
-		order(all)
-		p.plan.Changes = all
+		p.plan.Changes = orderChanges(rank, &p.changes, &p.strayChg)
 	}
 	for i := range p.plan.Changes {
 		p.plan.Changes[i].ID = i
@@ -406,6 +382,65 @@ func (p *planner) userGroups() {
 	}
 }
 
+// changeList collects changes in fixed-size chunks, so that a plan of
+// hundreds of thousands of changes is never copied while it grows.
+type changeList struct {
+	chunks [][]Change
+	n      int
+}
+
+func (l *changeList) add(c Change) {
+	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == cap(l.chunks[len(l.chunks)-1]) {
+		l.chunks = append(l.chunks, make([]Change, 0, 4096))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, c)
+	l.n++
+}
+
+// orderChanges returns the changes of the lists in execution order (§3.15):
+// by org (secondaries first, primary last), group creations first, then by
+// user key and, for one user, create, update, remove, add, remove from org.
+// It sorts indexes rather than the large Change values.
+func orderChanges(rank map[string]int, lists ...*changeList) []Change {
+	var flat []*Change
+	for _, l := range lists {
+		for ci := range l.chunks {
+			for i := range l.chunks[ci] {
+				flat = append(flat, &l.chunks[ci][i])
+			}
+		}
+	}
+	perm := make([]int32, len(flat))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	sort.Slice(perm, func(i, j int) bool {
+		a, b := flat[perm[i]], flat[perm[j]]
+		if ra, rb := rank[a.Org], rank[b.Org]; ra != rb {
+			return ra < rb
+		}
+		ga, gb := a.Action == ActionCreateGroup, b.Action == ActionCreateGroup
+		if ga != gb {
+			return ga
+		}
+		if !ga {
+			if a.Key != b.Key {
+				return a.Key < b.Key
+			}
+			if x, y := actionRank(a.Action), actionRank(b.Action); x != y {
+				return x < y
+			}
+		}
+		return perm[i] < perm[j]
+	})
+	out := make([]Change, len(flat))
+	for i, pi := range perm {
+		out[i] = *flat[pi]
+	}
+	return out
+}
+
 func actionRank(a Action) int {
 	switch a {
 	case ActionCreate:
@@ -424,7 +459,7 @@ func (p *planner) emit(c Change) {
 	if p.tr != nil {
 		p.tr.change(c)
 	}
-	p.changes = append(p.changes, c)
+	p.changes.add(c)
 }
 
 func (p *planner) reasonsFor(r *dirRec, org int, names []string) []string {

@@ -2,8 +2,10 @@ package core
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // syncOrg walks the Adobe users of one org, matching them to selected
@@ -20,12 +22,19 @@ func (p *planner) syncOrg(oi int) error {
 	}
 	// Duplicates: within one query UMAPI users are told apart by exact
 	// email; across the per-group queries of --adobe-users mapped|group a
-	// user already seen by email or username is skipped (§3.5).
-	seenEmail := make(map[string]struct{}, len(users))
+	// user already seen by email or username is skipped (§3.5). Accounts
+	// found through a record's email are checked against the first account
+	// that record met, so that a million-user read needs no set of emails.
 	var seen *twoKeyIndex
 	if !os.Query.All {
 		seen = newTwoKeyIndex(len(users))
 	}
+	seenEmail := map[string]struct{}{}
+	emailHit := make([]int32, len(p.recs))
+	for i := range emailHit {
+		emailHit[i] = -1
+	}
+	match := p.matchAll(users)
 	mapped := p.g.mapped[oi]
 	for i := range users {
 		if err := p.cancelled(i); err != nil {
@@ -44,19 +53,23 @@ func (p *planner) syncOrg(oi int) error {
 			p.warn("Ignoring Adobe user with invalid user key", "org", name, "user", a.Email, "type", string(a.Type))
 			continue
 		}
-		if _, dup := seenEmail[a.Email]; dup {
+		ri, viaEmail := match[i]>>1, match[i]&1 == 1
+		dup := false
+		if viaEmail && (emailHit[ri] < 0 || users[emailHit[ri]].Email == a.Email) {
+			dup = emailHit[ri] >= 0
+			emailHit[ri] = int32(i)
+		} else if _, dup = seenEmail[a.Email]; !dup {
+			seenEmail[a.Email] = struct{}{}
+		}
+		if !dup && seen != nil {
+			if dup = seen.lookup(k.Email, k.Username) >= 0; !dup {
+				seen.add(k.Email, k.Username, 0)
+			}
+		}
+		if dup {
 			p.log.Debug("Ignoring Adobe user already processed", "org", name, "user", k.String())
 			continue
 		}
-		seenEmail[a.Email] = struct{}{}
-		if seen != nil {
-			if seen.lookup(k.Email, k.Username) >= 0 {
-				p.log.Debug("Ignoring Adobe user already processed", "org", name, "user", k.String())
-				continue
-			}
-			seen.add(k.Email, k.Username, 0)
-		}
-		ri := p.idx.lookup(k.Email, k.Username)
 		if ri >= 0 && p.recs[ri].inOrg(oi) {
 			// Found: the directory user will not be created, even if this
 			// account is excluded just below (§3.5 step 4).
@@ -100,6 +113,33 @@ func matchHow(r *dirRec, k userKey) string {
 		return "same email"
 	}
 	return "same username; the email differs"
+}
+
+// matchAll looks up, in parallel, the selected directory user of each
+// Adobe user. Each result is the record index shifted left by one, with
+// the low bit set when the email matched; -2 (index -1) means none.
+func (p *planner) matchAll(users []AdobeUser) []int32 {
+	out := make([]int32, len(users))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(users)/50000))
+	var wg sync.WaitGroup
+	chunk := (len(users) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min(len(users), (w+1)*chunk)
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out[i] = -2
+				if k, ok := adobeKey(&users[i]); ok {
+					ri, viaEmail := p.idx.lookup(k.Email, k.Username)
+					out[i] = ri << 1
+					if viaEmail {
+						out[i] |= 1
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // currentGroups returns the normalised direct groups of an Adobe user in
@@ -510,7 +550,7 @@ func (p *planner) strayChange(oi int, s *strayRec, act AdobeOnlyKind, lim *Limit
 	if p.tr != nil {
 		p.tr.change(c)
 	}
-	p.strayChg = append(p.strayChg, c)
+	p.strayChg.add(c)
 }
 
 // fromList plans the --adobe-only-user-list mode (§3.11): the file is the

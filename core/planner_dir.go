@@ -11,7 +11,7 @@ import (
 func (p *planner) loadDirectory() error {
 	users := p.snap.Directory.Users
 	filter := directoryFilter(p.o)
-	p.idx = newTwoKeyIndex(len(users))
+	p.idx = newRecIndex(len(users), func(i int32) string { return p.recs[i].k.Username })
 	p.recs = make([]dirRec, 0, len(users))
 	def := p.o.DefaultIdentityType
 	if def == "" {
@@ -52,10 +52,12 @@ func (p *planner) loadDirectory() error {
 		if traced {
 			p.tr.add("selection", "selected", "user key %s is selected for sync", k.String())
 		}
-		rec := dirRec{u: u, k: k}
+		rec := dirRec{u: u, k: k, wants: p.wantBuf[:0]}
 		if err := p.mapUser(&rec, traced); err != nil {
 			return err
 		}
+		p.wantBuf = rec.wants[:0]
+		rec.wants = p.keepWants(rec.wants)
 		if rec.u != u {
 			// The hook changed identifying attributes: key the user by what
 			// will be sent (UST keeps the old key; see docs/sync-rules.md).
@@ -66,7 +68,7 @@ func (p *planner) loadDirectory() error {
 			}
 			rec.k = nk
 		}
-		if ri := p.idx.lookup(rec.k.Email, rec.k.Username); ri >= 0 {
+		if ri, _ := p.idx.lookup(rec.k.Email, rec.k.Username); ri >= 0 {
 			// Directory users sharing an email or username collapse into one
 			// record (UST §3.4.2); the later record's attributes win.
 			old := &p.recs[ri]
@@ -86,6 +88,21 @@ func (p *planner) loadDirectory() error {
 		p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read", p.tr.q, len(users))
 	}
 	return nil
+}
+
+// keepWants copies a user's desired groups into a shared arena, so that a
+// million users cost a few large allocations instead of a million small
+// ones. The returned slice has no spare capacity: a later append copies.
+func (p *planner) keepWants(ws []want) []want {
+	if len(ws) == 0 {
+		return nil
+	}
+	if cap(p.wantArena)-len(p.wantArena) < len(ws) {
+		p.wantArena = make([]want, 0, max(1<<16, len(ws)))
+	}
+	start := len(p.wantArena)
+	p.wantArena = append(p.wantArena, ws...)
+	return p.wantArena[start:len(p.wantArena):len(p.wantArena)]
 }
 
 // mapUser applies the group mapping, the hook and additional-group rules

@@ -678,9 +678,9 @@ func TestAdobeIDCollision(t *testing.T) { // §3.7
 		u := dirU("Ana@X.com", "Marketing")
 		u.Type = typ
 		k, _ := directoryKey(&u, FederatedID)
-		p.changes = nil
+		p.changes = changeList{}
 		p.create(0, &dirRec{u: &u, k: k})
-		created := len(p.changes) > 0
+		created := p.changes.n > 0
 		if want := typ == AdobeID; created != want {
 			t.Errorf("create %s with a same-email Adobe ID: created = %v; want %v", typ, created, want)
 		}
