@@ -230,6 +230,17 @@ func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts Lo
 		return nil, err
 	}
 
+	// Every org:: prefix must name a secondary (UST §3.1 step 6).
+	for _, g := range c.Options.AdobeUsersGroups {
+		if org, _ := core.SplitQualifiedGroup(g); org != "" {
+			refs = append(refs, orgRef{org: org, group: g, node: from["adobe_users"]})
+		}
+	}
+	if err := checkOrgRefs(refs, secondaries); err != nil {
+		return nil, err
+	}
+	refs = nil
+
 	// Unknown keys (UST §2.1): fatal, except under directory_users.connectors.
 	var unknown []error
 	for _, e := range root.Unused() {
@@ -290,20 +301,8 @@ func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts Lo
 		}
 	}
 
-	// Every org:: prefix must name a secondary (UST §3.1 step 6).
-	for _, g := range c.Options.AdobeUsersGroups {
-		if org, _ := core.SplitQualifiedGroup(g); org != "" {
-			refs = append(refs, orgRef{org: org, group: g})
-		}
-	}
-	for _, r := range refs {
-		if _, ok := c.UMAPI[r.org]; !ok || r.org == core.PrimaryOrg {
-			msg := fmt.Sprintf("group %q references the unknown org %q: secondary orgs are declared as {%s: file} items under adobe_users.connectors.umapi", r.group, r.org, r.org)
-			if r.node == nil {
-				return nil, usagef("--adobe-users: %s", msg)
-			}
-			return nil, r.node.Errorf("%s", msg)
-		}
+	if err := checkOrgRefs(refs, secondaries); err != nil {
+		return nil, err
 	}
 
 	// The directory side.
@@ -376,6 +375,25 @@ type orgRef struct {
 }
 
 type secondary struct{ name, file string }
+
+// checkOrgRefs reports the first org:: prefix that names no secondary org.
+func checkOrgRefs(refs []orgRef, secs []secondary) error {
+	for _, r := range refs {
+		known := false
+		for _, s := range secs {
+			known = known || s.name == r.org
+		}
+		if known {
+			continue
+		}
+		msg := fmt.Sprintf("group %q references the unknown org %q: secondary orgs are declared as {%s: file} items under adobe_users.connectors.umapi", r.group, r.org, r.org)
+		if r.node == nil {
+			return usagef("--adobe-users: %s", msg)
+		}
+		return r.node.Errorf("%s", msg)
+	}
+	return nil
+}
 
 // filePath checks and resolves a file name written at n.
 func filePath(n *Node) (string, error) {

@@ -518,6 +518,8 @@ func TestLoadErrors(t *testing.T) {
 			nil, `references the unknown org "org9"`, false},
 		{"§3.1 step 6 --adobe-users group names an unknown org", nil,
 			[]string{"--adobe-users", "group", "org9::G"}, `--adobe-users: group "org9::G" references the unknown org`, true},
+		{"§3.1 step 6 invocation_defaults adobe_users names an unknown org", mainWith("invocation_defaults:\n  adobe_users: [group, \"org9::G\"]\n"),
+			nil, `user-sync-config.yml:10: invocation_defaults.adobe_users: group "org9::G" references the unknown org`, false},
 		{"§3.1 step 6 extended_adobe_groups names an unknown org", map[string]string{"user-sync-config.yml": withExt,
 			"ext.yml": "after_mapping_hook: pass\nextended_adobe_groups: [\"org9::G\"]\n"},
 			nil, `ext.yml:2: extended_adobe_groups: group "org9::G" references the unknown org`, false},
