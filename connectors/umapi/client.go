@@ -350,14 +350,18 @@ func (c *Client) do(ctx context.Context, cl call, r core.Reporter) (*reply, erro
 	var last *reply
 	var lastErr error
 	for attempt := 1; attempt <= c.opts.Retries; attempt++ {
+		sent := func() {}
 		if cl.action && c.pacer != nil {
-			if err := c.pacer.wait(ctx, c.clock, func(d time.Duration, until time.Time) {
+			var err error
+			sent, err = c.pacer.wait(ctx, c.clock, func(d time.Duration, until time.Time) {
 				r.Throttled(core.ThrottleWait{Org: c.opts.Name, Wait: d, Until: until, Cause: "rate limit"})
-			}); err != nil {
+			})
+			if err != nil {
 				return nil, core.Errorf(core.CodeCanceled, cl.op, "interrupted while waiting for the rate limit")
 			}
 		}
 		rep, tok, err := c.attempt(ctx, cl, r)
+		sent()
 		if err == nil && rep.status == http.StatusUnauthorized && cl.auth && !reauthed {
 			// The token expired or was revoked early: get a new one once,
 			// without counting it as an attempt.
