@@ -36,7 +36,9 @@ type Config struct {
 	// IdentityType is the type of users whose type cell is empty; "" leaves
 	// them to the main configuration's user_identity_type.
 	IdentityType core.IdentityType
-	// LoggerName is UST's logger_name, kept for log lines.
+	// LoggerName is UST's logger_name. The caller names Logger with it
+	// (log.With("logger", cfg.LoggerName)); New does not, so that a logger
+	// already named is not named twice.
 	LoggerName string
 	// Logger receives warnings about skipped rows; nil discards them.
 	Logger *slog.Logger

@@ -56,7 +56,7 @@ func New(cfg Config) *Source {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &Source{cfg: cfg, log: l.With("logger", cfg.LoggerName)}
+	return &Source{cfg: cfg, log: l}
 }
 
 // progressEvery is how many rows pass between progress reports and
@@ -280,6 +280,9 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 	}
 	seen := map[string]bool{}
 	var res core.DirectoryResult
+	if len(order) > 0 {
+		res.Users = make([]core.DirectoryUser, 0, len(order))
+	}
 	for _, e := range order {
 		if e.dropped {
 			continue

@@ -3,6 +3,7 @@ package csv_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -368,4 +369,27 @@ func FuzzReadUsers(f *testing.F) {
 			seen[u.Email] = true
 		}
 	})
+}
+
+// BenchmarkUsers reads a users file of 100,000 rows in 20 groups, as with
+// --users mapped.
+func BenchmarkUsers(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("firstname,lastname,email,country,groups,type\n")
+	for i := range 100_000 {
+		fmt.Fprintf(&sb, "First%d,Last%d,user%d@example.org,us,\"Group %d,All Staff\",federatedID\n", i, i, i, i%20)
+	}
+	path := filepath.Join(b.TempDir(), "users.csv")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	src := csv.New(csv.Config{FilePath: path})
+	q := core.SourceQuery{Groups: []string{"Group 1", "Group 2", "All Staff"}}
+	b.SetBytes(int64(sb.Len()))
+	for b.Loop() {
+		res, err := src.Users(context.Background(), q, nil)
+		if err != nil || len(res.Users) != 100_000 {
+			b.Fatalf("Users = %d users, %v", len(res.Users), err)
+		}
+	}
 }
