@@ -13,8 +13,9 @@ import (
 // store; tui/fake implements it in memory.
 //
 // Methods that take a context may be slow and are called off the UI
-// goroutine. Estimate and Detail are called on the UI goroutine, as the
-// operator excludes changes or moves the cursor, and must be quick.
+// goroutine, and so is Estimate, after every exclusion. Detail is called on
+// the UI goroutine as the cursor moves and must be quick (index the plan's
+// commands once, not per call).
 type Backend interface {
 	// Fetch reads both sides, reporting progress and throttle waits.
 	Fetch(ctx context.Context, r core.Reporter) (*core.Snapshot, error)
@@ -25,6 +26,7 @@ type Backend interface {
 	// Mappings lists each mapped directory group with its Adobe groups.
 	Mappings(snap *core.Snapshot, p *core.Plan) []MappingRow
 	// Estimate is the cost of applying p without the excluded change IDs.
+	// It must not modify exclude.
 	Estimate(p *core.Plan, exclude map[int]bool) core.Estimate
 	// Detail returns what the detail pane shows for change c of plan p.
 	Detail(snap *core.Snapshot, p *core.Plan, c core.Change) ChangeDetail

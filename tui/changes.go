@@ -283,10 +283,20 @@ func (l *changeList) included() int {
 // exclude returns the change IDs not to send, as Apply and Estimate take
 // them. It is a fresh map: Cmds may hold it while the operator goes on.
 func (l *changeList) exclude() map[int]bool {
-	m := make(map[int]bool, l.excluded+l.remembered)
-	for i, st := range l.state {
+	return excludeMap(l.rows, l.state)
+}
+
+func excludeMap(rows []row, states []rowState) map[int]bool {
+	n := 0
+	for _, st := range states {
 		if st == rowExcluded || st == rowRemembered {
-			m[l.rows[i].c.ID] = true
+			n++
+		}
+	}
+	m := make(map[int]bool, n)
+	for i, st := range states {
+		if st == rowExcluded || st == rowRemembered {
+			m[rows[i].c.ID] = true
 		}
 	}
 	return m

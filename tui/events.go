@@ -53,7 +53,11 @@ type (
 		d   *RunDetail
 		err error
 	}
-	tickMsg struct{ run int }
+	tickMsg     struct{ run int }
+	estimateMsg struct {
+		run int
+		est core.Estimate
+	}
 )
 
 // reporter forwards a run's progress to the model's event channel. It

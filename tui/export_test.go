@@ -46,6 +46,9 @@ func (m *Model) CursorChange() *core.Change {
 // Excluded returns the change IDs the review excludes.
 func (m *Model) Excluded() map[int]bool { return m.review.list.exclude() }
 
+// Estimating reports whether an estimate is being computed.
+func (m *Model) Estimating() bool { return m.review.estimating }
+
 // Estimate is the review's current estimate.
 func (m *Model) Estimate() core.Estimate { return m.review.est }
 

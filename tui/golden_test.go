@@ -21,6 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (
 // the files are plain text that the manual quotes.
 func golden(t *testing.T, d *driver, name string) {
 	t.Helper()
+	d.until("the estimate", func() bool { return !d.m.Estimating() })
 	got := d.m.View() + "\n"
 	path := filepath.Join("testdata", name+".golden")
 	if *update {

@@ -176,6 +176,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case progressMsg, throttleMsg, changeDoneMsg, planReadyMsg, appliedMsg:
 		cmd := m.event(msg)
 		return m, tea.Batch(cmd, waitEvent(m.events, m.stop))
+	case estimateMsg:
+		return m, m.estimated(msg)
 	case explainedMsg:
 		return m, tea.Batch(m.explained(msg), waitEvent(m.events, m.stop))
 	case historyMsg:

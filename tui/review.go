@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,12 +18,17 @@ import (
 // reviewState is the Review screen: the plan's changes, filtered, sorted
 // and marked by the operator, and the approval dialog.
 type reviewState struct {
-	list   *changeList
-	est    core.Estimate
-	sort   sortKey
-	stack  filterStack
-	cursor int // index into the visible rows
-	offset int // first visible row shown
+	list *changeList
+	est  core.Estimate
+	// estRun is the estimate being computed; estimating is set until it
+	// arrives.
+	estRun     int
+	estimating bool
+	estDirty   bool // the exclusions changed while estimating
+	sort       sortKey
+	stack      filterStack
+	cursor     int // index into the visible rows
+	offset     int // first visible row shown
 
 	input  textinput.Model
 	typing bool
@@ -112,12 +118,39 @@ func (r *reviewState) move(d int) {
 	r.cursor = max(0, min(n-1, r.cursor+d))
 }
 
-func (m *Model) reestimate() {
+// reestimate asks the backend for the cost of the plan as now excluded. It
+// runs off the UI goroutine, on a copy of the rows' states, so that
+// excluding 100,000 rows at once keeps the console responsive whatever
+// the estimate costs.
+func (m *Model) reestimate() tea.Cmd {
 	r := &m.review
-	r.est = m.b.Estimate(m.plan, r.list.exclude())
 	if strings.Contains(r.input.Value(), "is:") {
 		r.refilter()
 	}
+	if r.estimating {
+		// One estimate at a time: the next starts when this one lands.
+		r.estDirty = true
+		return nil
+	}
+	r.estRun = m.nextRun()
+	r.estimating, r.estDirty = true, false
+	run, b, plan := r.estRun, m.b, m.plan
+	rows, states := r.list.rows, slices.Clone(r.list.state)
+	return func() tea.Msg {
+		return estimateMsg{run: run, est: b.Estimate(plan, excludeMap(rows, states))}
+	}
+}
+
+func (m *Model) estimated(msg estimateMsg) tea.Cmd {
+	r := &m.review
+	if msg.run != r.estRun {
+		return nil
+	}
+	r.est, r.estimating = msg.est, false
+	if r.estDirty {
+		return m.reestimate()
+	}
+	return nil
 }
 
 func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
@@ -170,7 +203,7 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keys.Detail), key.Matches(msg, keys.Back):
 			r.zoom = false
 		case key.Matches(msg, keys.Toggle):
-			m.toggleCurrent()
+			return m.toggleCurrent()
 		case key.Matches(msg, keys.ExplainUser):
 			return m.explainCurrent()
 		}
@@ -197,11 +230,11 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 		r.input.Reset()
 		r.setQuery("")
 	case key.Matches(msg, keys.Toggle):
-		m.toggleCurrent()
+		return m.toggleCurrent()
 	case key.Matches(msg, keys.ToggleAll):
-		m.toggleAll()
+		return m.toggleAll()
 	case key.Matches(msg, keys.Remember):
-		m.rememberCurrent()
+		return m.rememberCurrent()
 	case key.Matches(msg, keys.Sort):
 		r.sort = (r.sort + 1) % sortKeys
 		r.refilter()
@@ -221,11 +254,11 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) toggleCurrent() {
+func (m *Model) toggleCurrent() tea.Cmd {
 	r := &m.review
 	i := r.current()
 	if i < 0 {
-		return
+		return nil
 	}
 	switch r.list.state[i] {
 	case rowIncluded:
@@ -234,17 +267,17 @@ func (m *Model) toggleCurrent() {
 		r.list.setState(int(i), rowIncluded)
 	case rowRemembered:
 		m.status = "This exclusion is remembered: press x to forget it."
-		return
+		return nil
 	case rowHeld:
 		m.status = "Withheld by the safety limit (max_adobe_only_users): it is not sent in this run."
-		return
+		return nil
 	}
-	m.reestimate()
+	return m.reestimate()
 }
 
 // toggleAll excludes every shown change, or includes them all again when
 // none of them is included.
-func (m *Model) toggleAll() {
+func (m *Model) toggleAll() tea.Cmd {
 	r := &m.review
 	l := r.list
 	v := r.visible()
@@ -271,35 +304,35 @@ func (m *Model) toggleAll() {
 		verb = "Excluded"
 	}
 	m.status = fmt.Sprintf("%s %s shown changes for this run.", verb, num(n))
-	m.reestimate()
+	return m.reestimate()
 }
 
 // rememberCurrent remembers an exclusion of the current change, or forgets
 // the remembered exclusions that cover it.
-func (m *Model) rememberCurrent() {
+func (m *Model) rememberCurrent() tea.Cmd {
 	r := &m.review
 	i := r.current()
 	if i < 0 {
-		return
+		return nil
 	}
 	l := r.list
 	c := l.rows[i].c
 	switch l.state[i] {
 	case rowHeld:
 		m.status = "Withheld changes are not sent, so there is nothing to exclude."
-		return
+		return nil
 	case rowRemembered:
 		all, err := m.b.Exclusions()
 		if err != nil {
 			m.status = "Could not read the remembered exclusions: " + err.Error()
-			return
+			return nil
 		}
 		var forgot []core.Exclusion
 		for _, e := range all {
 			if e.Matches(*c) {
 				if err := m.b.ForgetExclusion(e); err != nil {
 					m.status = "Could not forget the exclusion: " + err.Error()
-					return
+					return nil
 				}
 				forgot = append(forgot, e)
 			}
@@ -310,7 +343,7 @@ func (m *Model) rememberCurrent() {
 		e := core.Exclusion{Org: c.Org, Key: c.Key, Action: c.Action}
 		if err := m.b.RememberExclusion(e); err != nil {
 			m.status = "Could not remember the exclusion: " + err.Error()
-			return
+			return nil
 		}
 		for j := range l.rows {
 			if l.state[j] != rowHeld && e.Matches(*l.rows[j].c) {
@@ -319,7 +352,7 @@ func (m *Model) rememberCurrent() {
 		}
 		m.status = "Excluded, and remembered for later runs (x again forgets it)."
 	}
-	m.reestimate()
+	return m.reestimate()
 }
 
 // unremember includes again the rows covered by forgotten exclusions.
@@ -363,10 +396,10 @@ func (m *Model) exclusionsKey(msg tea.KeyMsg) tea.Cmd {
 				return nil
 			}
 			m.unremember([]core.Exclusion{e})
-			m.reestimate()
 			m.openExclusions()
 			r.exclCursor = max(min(r.exclCursor, len(r.exclusions)-1), 0)
 			m.status = "Forgot the exclusion of " + e.Key + "."
+			return m.reestimate()
 		}
 	case key.Matches(msg, keys.Back), key.Matches(msg, keys.Exclusions):
 		r.exclPanel = false
@@ -505,6 +538,9 @@ func (m *Model) reviewHead(w int) []string {
 	ls := wrapSegments(line, w)
 	cost := fmt.Sprintf("To send: %s changes in %s requests, ≈%s at %s",
 		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(core.DefaultRateLimit))
+	if r.estimating {
+		cost = fmt.Sprintf("To send: %s changes · estimating the requests…", num(l.included()))
+	}
 	if n := l.excluded + l.remembered; n > 0 {
 		cost += fmt.Sprintf(" · %s excluded", num(n))
 		if l.remembered > 0 {

@@ -48,6 +48,7 @@ type Backend struct {
 	snap *core.Snapshot
 
 	mu         sync.Mutex
+	index      *planIndex
 	exclusions []core.Exclusion
 	runs       []tui.RunDetail
 	applied    []int // change IDs applied successfully, in order
@@ -388,17 +389,42 @@ func steps(c core.Change) []core.Step {
 	return nil
 }
 
+// planIndex is a plan's commands, computed once per plan, as a real
+// executor would keep them, so that Detail and Estimate stay quick on
+// plans of 100,000 changes.
+type planIndex struct {
+	plan  *core.Plan
+	cmds  []command
+	cmdOf []int // change ID → index in cmds
+}
+
+func (b *Backend) indexOf(p *core.Plan) *planIndex {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.index != nil && b.index.plan == p {
+		return b.index
+	}
+	x := &planIndex{plan: p, cmds: commands(p, nil), cmdOf: make([]int, len(p.Changes))}
+	for i, c := range x.cmds {
+		for _, id := range c.ids {
+			x.cmdOf[id] = i
+		}
+	}
+	b.index = x
+	return x
+}
+
 // Estimate counts requests of ten commands at ten requests a minute.
 func (b *Backend) Estimate(p *core.Plan, exclude map[int]bool) core.Estimate {
+	x := b.indexOf(p)
 	perOrgCmds := map[string]int{}
-	seen := map[string]bool{}
+	seen := make([]bool, len(x.cmds))
 	cmds := 0
 	for _, c := range p.Changes {
 		if exclude[c.ID] {
 			continue
 		}
-		k := c.Org + "\x00" + c.Key
-		if !seen[k] {
+		if k := x.cmdOf[c.ID]; !seen[k] {
 			seen[k] = true
 			perOrgCmds[c.Org]++
 			cmds++
@@ -448,12 +474,8 @@ func (b *Backend) Detail(snap *core.Snapshot, p *core.Plan, c core.Change) tui.C
 			d.Hook = []string{"after_mapping_hook changed nothing"}
 		}
 	}
-	for _, cmd := range commands(p, nil) {
-		for _, id := range cmd.ids {
-			if id == c.ID && cmd.org == c.Org {
-				d.Commands = append(d.Commands, cmd.cmd)
-			}
-		}
+	if x := b.indexOf(p); c.ID >= 0 && c.ID < len(x.cmdOf) && p.Changes[c.ID].Key == c.Key {
+		d.Commands = []core.Command{x.cmds[x.cmdOf[c.ID]].cmd}
 	}
 	return d
 }
