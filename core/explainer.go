@@ -14,6 +14,9 @@ type tracer struct {
 	dir     *DirectoryUser
 	adobe   *AdobeUser
 	changes []Change
+	// adobeOnly is set when the user was found to be Adobe-only, so that
+	// the safety limit concerns it.
+	adobeOnly bool
 }
 
 func (t *tracer) dirHit(u *DirectoryUser) bool {
@@ -100,7 +103,7 @@ func Explain(ctx context.Context, snap *Snapshot, o *Options, query string) (*Ex
 	if lim := plan.Limit; lim != nil && len(withheld) > 0 {
 		ex.Steps = append(ex.Steps, ExplainStep{Stage: "limit", Outcome: "withheld",
 			Detail: fmt.Sprintf("%d Adobe-only users exceed max_adobe_only_users %s (at most %d), so no Adobe-only change is made, this user's included", lim.Count, lim.Setting, lim.Max)})
-	} else if lim != nil && tr.adobe != nil {
+	} else if lim != nil && tr.adobeOnly {
 		ex.Steps = append(ex.Steps, ExplainStep{Stage: "limit", Outcome: "within limit",
 			Detail: fmt.Sprintf("%d Adobe-only users, max_adobe_only_users %s allows %d", lim.Count, lim.Setting, lim.Max)})
 	}

@@ -213,7 +213,8 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 	run.strayKeys[k] = len(run.strays)
 	run.strays = append(run.strays, strayRec{k: k, ref: strayRef(a, k), remove: remove})
 	if traced {
-		p.tr.add("adobe-only", "adobe-only", "in %s the Adobe account %s has no selected directory user, so it is an Adobe-only user", orgLabel(name), k.String())
+		p.tr.adobeOnly = true
+		p.tr.add("adobe-only", "adobe-only", "in %s the Adobe account %s has no selected directory user, so it is an Adobe-only user (--adobe-only-user-action %s)", orgLabel(name), k.String(), p.plan.AdobeOnlyAction)
 	}
 }
 
@@ -583,6 +584,7 @@ func (p *planner) fromList() {
 			continue
 		}
 		if p.tr != nil && (p.tr.q == k.Email || p.tr.q == k.Username) {
+			p.tr.adobeOnly = true
 			p.tr.add("adobe-only", "listed", "the user is listed for %s in --adobe-only-user-list", orgLabel(orgName))
 		}
 		if p.o.GroupRemovalsOnly || p.o.AdobeOnlyAction == AdobeOnlyExclude {

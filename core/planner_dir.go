@@ -58,6 +58,12 @@ func (p *planner) loadDirectory() error {
 		}
 		p.wantBuf = rec.wants[:0]
 		rec.wants = p.keepWants(rec.wants)
+		if traced {
+			p.traceWants(&rec)
+			if !p.o.ProcessGroups {
+				p.tr.add("mapping", "not applied", "--process-groups is off: group memberships are neither added nor removed")
+			}
+		}
 		if rec.u != u {
 			// The hook changed identifying attributes: key the user by what
 			// will be sent (UST keeps the old key; see docs/sync-rules.md).
@@ -88,6 +94,15 @@ func (p *planner) loadDirectory() error {
 		p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read", p.tr.q, len(users))
 	}
 	return nil
+}
+
+// traceWants states the user's desired groups per org.
+func (p *planner) traceWants(rec *dirRec) {
+	for oi, name := range p.g.orgs {
+		if ws := rec.wantNames(oi); len(ws) > 0 || oi == 0 {
+			p.tr.add("mapping", "desired groups", "in %s the user should have %s", orgLabel(name), quoteList(ws))
+		}
+	}
 }
 
 // keepWants copies a user's desired groups into a shared arena, so that a
@@ -186,6 +201,9 @@ func (p *planner) runHook(rec *dirRec, traced bool) error {
 		return fmt.Errorf("after_mapping_hook for %s: %w", u.Email, err)
 	}
 	p.log.Debug("Target groups, after", "user", u.Email, "groups", hc.TargetGroups)
+	if traced {
+		p.tr.add("hook", "ran", "after_mapping_hook ran with target groups %s and returned %s", quoteList(before), quoteList(hc.TargetGroups))
+	}
 	// Attributes written back by the hook.
 	var nu *DirectoryUser
 	for _, f := range hookAttrs {
