@@ -65,7 +65,7 @@ type Options struct {
 	// defaults to true.
 	SSLVerify bool
 	// CABundle is a PEM file of extra trusted CA certificates. Empty means
-	// $REQUESTS_CA_BUNDLE, then $SSL_CERT_FILE.
+	// $SSL_CERT_FILE, then UST's $REQUESTS_CA_BUNDLE.
 	CABundle string
 	// Proxy chooses the proxy of each request; nil means
 	// http.ProxyFromEnvironment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
@@ -213,10 +213,10 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !opts.SSLVerify} //nolint:gosec // ssl_verify: false is the operator's choice
 	bundle, from := opts.CABundle, "CA bundle"
 	if bundle == "" {
-		if v := os.Getenv("REQUESTS_CA_BUNDLE"); v != "" {
-			bundle, from = v, "REQUESTS_CA_BUNDLE"
-		} else if v := os.Getenv("SSL_CERT_FILE"); v != "" {
+		if v := os.Getenv("SSL_CERT_FILE"); v != "" {
 			bundle, from = v, "SSL_CERT_FILE"
+		} else if v := os.Getenv("REQUESTS_CA_BUNDLE"); v != "" {
+			bundle, from = v, "REQUESTS_CA_BUNDLE"
 		}
 	}
 	if bundle == "" {
