@@ -168,3 +168,29 @@ func TestWriteStrays(t *testing.T) {
 		}
 	})
 }
+
+func FuzzReadAdobeOnlyList(f *testing.F) {
+	f.Add([]byte("type,email,username,domain,umapi\nfederatedID,a@x.org,,,\nadobeID,b@y.org,,,org2\n"))
+	f.Add([]byte("type,username,domain\nfederatedID,jdoe,\n\"x\n"))
+	f.Fuzz(func(t *testing.T, content []byte) {
+		path := filepath.Join(t.TempDir(), "list.csv")
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		strays, _, err := csv.ReadAdobeOnlyList(path, core.PrimaryOrg)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		for _, s := range strays {
+			if s.Org == "" || s.User.User == "" || s.Type == "" {
+				t.Fatalf("incomplete stray %+v", s)
+			}
+			if !strings.Contains(s.User.User, "@") && s.User.Domain == "" {
+				t.Fatalf("stray %+v has a username without a domain", s)
+			}
+		}
+	})
+}

@@ -329,6 +329,8 @@ func toValue(v any) (starlark.Value, error) {
 		return starlark.MakeInt64(v), nil
 	case float64:
 		return starlark.Float(v), nil
+	case map[string]any: // nested profile objects (Okta)
+		return toDict(v)
 	}
 	return nil, fmt.Errorf("unsupported value %#v", v)
 }

@@ -166,19 +166,23 @@ target_attributes['domain'] = None
 target_attributes['not_a_target_attribute'] = 'ignored'
 for v in source_attributes['multi']:
     target_groups.add('From ' + v)
+o = source_attributes['okta']
+if o['active'] and o['n'] == 3 and o['tags'][1] == 1:
+    target_attributes['email'] = 'okta@x.org'
 `
 	h, err := hook.Compile("ext.yml", 1, src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hc := &core.HookContext{
-		SourceAttributes: map[string]any{"missing": nil, "c": "fr", "multi": []string{"x", "y"}},
+		SourceAttributes: map[string]any{"missing": nil, "c": "fr", "multi": []string{"x", "y"},
+			"okta": map[string]any{"active": true, "n": 3.0, "tags": []any{"a", int64(1)}}},
 		SourceGroups:     []string{"Sales", "Écoles"},
 		TargetAttributes: map[string]any{"email": "a@x.org", "domain": "x.org", "country": nil, "lastname": "L"},
 		TargetGroups:     []string{"Old Group", "Kept"},
 	}
 	run(t, h, hc)
-	wantAttrs := map[string]any{"email": "a@x.org", "domain": nil, "country": "FR", "lastname": "Sales,Écoles"}
+	wantAttrs := map[string]any{"email": "okta@x.org", "domain": nil, "country": "FR", "lastname": "Sales,Écoles"}
 	if diff := cmp.Diff(wantAttrs, hc.TargetAttributes); diff != "" {
 		t.Errorf("target_attributes differ (-want +got):\n%s", diff)
 	}
