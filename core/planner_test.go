@@ -917,3 +917,66 @@ func TestCancelled(t *testing.T) {
 		t.Error("BuildPlan with a cancelled context succeeded")
 	}
 }
+
+func TestAdobeUsersGroupQueries(t *testing.T) { // §3.5: de-duplication across per-group queries, §3.2
+	o := planOpts(func(o *Options) {
+		o.AdobeUsers, o.AdobeUsersGroups = AdobeUsersGroup, []string{"All Apps", "Legacy"}
+		o.AdobeOnlyAction = AdobeOnlyPreserve
+	})
+	s := planSnap([]DirectoryUser{dirU("ana@x.com", "Marketing")}, nil)
+	// The same account returned by two group queries is processed once;
+	// "Legacy" is a mapped group because --adobe-users names it (UST quirk).
+	s.Adobe[PrimaryOrg] = OrgSnapshot{Query: AdobeQuery{Groups: []string{"All Apps", "Legacy"}}, Users: []AdobeUser{
+		adobeU("ana@x.com", "All Apps", "Legacy"), adobeU("old@x.com", "Legacy"), adobeU("ANA@x.com", "All Apps", "Legacy"),
+	}}
+	p := mustBuildPlan(t, s, o)
+	want := []string{"primary remove_groups ana@x.com [legacy]", "primary remove_groups old@x.com [legacy]"}
+	if d := cmp.Diff(want, planLines(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+	if p.Counters.AdobeUsersRead != 2 {
+		t.Errorf("AdobeUsersRead = %d; want 2", p.Counters.AdobeUsersRead)
+	}
+}
+
+func TestHookRekeys(t *testing.T) { // §5, differs from UST (docs/sync-rules.md)
+	h := &scriptHook{run: func(h *HookContext) {
+		h.TargetAttributes["email"] = "ana@new.example.com"
+		h.TargetAttributes["username"] = "ana@new.example.com"
+	}}
+	p := mustBuildPlan(t, planSnap([]DirectoryUser{dirU("ana@old.example.com", "Marketing")},
+		[]AdobeUser{adobeU("ana@new.example.com", "All Apps")}), planOpts(func(o *Options) { o.Hook = h }))
+	if d := cmp.Diff([]string(nil), planLines(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+}
+
+func TestTrustedAndSecondaryCounting(t *testing.T) { // §3.7 counting
+	o := planOpts(func(o *Options) {
+		o.TrustedConnector = true
+		o.Secondaries = []string{"eu"}
+		o.GroupMapping[1].AdobeGroups = []string{"eu::Design EU"}
+	})
+	s := planSnap([]DirectoryUser{dirU("new@x.com", "Marketing", "Design")}, nil)
+	s.Adobe["eu"] = OrgSnapshot{Query: AdobeQuery{All: true}}
+	p := mustBuildPlan(t, s, o)
+	c := p.Counters
+	if c.Created != 0 || c.SecondaryCreated != 1 || c.Updated != 1 {
+		t.Errorf("created %d, secondary %d, updated %d; want 0, 1, 1 (trusted primary creates count as secondary)", c.Created, c.SecondaryCreated, c.Updated)
+	}
+}
+
+func TestSecondaryExclusionFollowsPrimary(t *testing.T) { // §3.9
+	o := planOpts(func(o *Options) {
+		o.Secondaries = []string{"eu"}
+		o.GroupMapping[1].AdobeGroups = []string{"eu::Design EU"}
+		o.ExcludeUsers = []*regexp.Regexp{regexp.MustCompile(`boss@.*`)}
+		o.AdobeOnlyAction = AdobeOnlyRemove
+	})
+	s := planSnap(nil, []AdobeUser{adobeU("boss@x.com")})
+	s.Adobe["eu"] = OrgSnapshot{Query: AdobeQuery{All: true}, Users: []AdobeUser{adobeU("boss@x.com", "Design EU"), adobeU("euonly@x.com", "Design EU")}}
+	p := mustBuildPlan(t, s, o)
+	if d := cmp.Diff([]string(nil), planLines(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+}
