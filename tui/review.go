@@ -43,11 +43,10 @@ type reviewState struct {
 	haveDetail bool
 
 	// exclusions is the remembered-exclusions panel, when open.
-	exclusions    []core.Exclusion
-	exclPanel     bool
-	exclCursor    int
-	tableHeight   int // rows shown in the last View, for paging
-	lastPageWidth int
+	exclusions  []core.Exclusion
+	exclPanel   bool
+	exclCursor  int
+	tableHeight int // rows shown in the last View, for paging
 }
 
 // approveDialog asks for approval; with account removals planned, the

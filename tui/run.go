@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -9,7 +10,11 @@ import (
 // Run runs the console until the operator quits or ctx is cancelled. When
 // the operator quits during an apply, Run returns once the request in
 // flight has finished, so that the journal records it.
+//
+// When ctx is cancelled, Run returns ctx's error (the caller's cue for
+// "interrupted").
 func Run(ctx context.Context, b Backend, opts Options) error {
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := NewModel(ctx, b, opts)
@@ -27,8 +32,8 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	cancel()
 	close(m.stop)
 	m.applying.Wait()
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
-		return nil
+	if errors.Is(err, tea.ErrProgramKilled) && parent.Err() != nil {
+		return parent.Err()
 	}
 	return err
 }

@@ -40,6 +40,10 @@ type Config struct {
 	// Gate, when set, is received from before each request is sent, so a
 	// test can hold the apply at a known point.
 	Gate <-chan struct{}
+	// Hold, when set, is received from while each request is in flight
+	// (sent, not yet answered); cancelling does not interrupt it, as it
+	// does not interrupt a real request.
+	Hold <-chan struct{}
 }
 
 // Backend is the fake tui.Backend. It is safe for concurrent use.
@@ -648,6 +652,9 @@ func (b *Backend) Apply(ctx context.Context, p *core.Plan, exclude map[int]bool,
 			if res.Cancelled {
 				break
 			}
+		}
+		if b.cfg.Hold != nil {
+			<-b.cfg.Hold
 		}
 		res.Requests++
 		sent[q.org]++
