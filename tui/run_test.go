@@ -116,7 +116,9 @@ func TestRunContextCancel(t *testing.T) {
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- tui.Run(ctx, fake.New(fake.Config{}), tui.Options{Input: in, Output: out, NoColor: true}) }()
+	go func() {
+		done <- tui.Run(ctx, fake.New(fake.Config{}), tui.Options{Input: in, Output: out, NoColor: true})
+	}()
 	waitOutput(t, out, "18 changes")
 	cancel()
 	select {
