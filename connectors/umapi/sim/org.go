@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strings"
 )
@@ -71,16 +70,6 @@ type user struct {
 }
 
 func (u *user) inGroup(g *group) bool { return slices.Contains(u.groups, g) }
-
-// id is the opaque user ID the API reports; derived from the identity so
-// that it is stable across resets.
-func (u *user) id() string {
-	h := fnv.New64a()
-	h.Write([]byte(u.typ.String()))
-	h.Write([]byte{0})
-	h.Write([]byte(strings.ToLower(u.email)))
-	return fmt.Sprintf("%016X%08X@%06x.e", h.Sum64(), uint32(len(u.email)), h.Sum64()&0xffffff)
-}
 
 type group struct {
 	id          int64

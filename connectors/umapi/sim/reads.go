@@ -128,14 +128,24 @@ func (s *Server) usersList(r *http.Request, pageStr, groupName string, inGroup b
 
 func (s *Server) usersPageResp(list []*user, page int, groupName string, inherited, withGroups bool) response {
 	start, end, pageCount, current := pageOf(len(list), usersPageSize, page)
-	out := usersPage{LastPage: current == pageCount-1, Result: "success", GroupName: groupName,
-		Users: make([]wireUser, 0, end-start)}
-	for _, u := range list[start:end] {
-		out.Users = append(out.Users, toWire(u, inherited, withGroups))
+	b := make([]byte, 0, 64+(end-start)*256)
+	b = append(b, `{"lastPage":`...)
+	b = strconv.AppendBool(b, current == pageCount-1)
+	b = append(b, `,"result":"success"`...)
+	if groupName != "" {
+		b = append(b, `,"groupName":`...)
+		b = appendString(b, groupName)
 	}
-	resp := jsonResp(http.StatusOK, out)
-	resp.header = pagingHeaders(len(list), pageCount, current, end-start)
-	return resp
+	b = append(b, `,"users":[`...)
+	for i, u := range list[start:end] {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendUser(b, u, inherited, withGroups)
+	}
+	b = append(b, "]}\n"...)
+	return response{status: http.StatusOK, raw: b,
+		header: pagingHeaders(len(list), pageCount, current, end-start)}
 }
 
 // knownAdminName reports whether name is an admin group the org could

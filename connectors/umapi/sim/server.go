@@ -273,7 +273,8 @@ func (s *Server) Reset(seed *Seed) error {
 type response struct {
 	status int
 	header http.Header
-	body   any // marshalled as JSON; nil writes an empty body
+	body   any    // marshalled as JSON; nil (and no raw) writes an empty body
+	raw    []byte // a body already in JSON
 }
 
 func jsonResp(status int, body any) response { return response{status: status, body: body} }
@@ -450,6 +451,13 @@ func (s *Server) withRetryAfter(resp response, wait time.Duration) response {
 func writeResponse(w http.ResponseWriter, resp response) {
 	for k, v := range resp.header {
 		w.Header()[k] = v
+	}
+	if resp.raw != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(resp.raw)))
+		w.WriteHeader(resp.status)
+		w.Write(resp.raw)
+		return
 	}
 	if resp.body == nil {
 		w.Header().Set("Content-Length", "0")
