@@ -13,6 +13,9 @@ func (p *planner) loadDirectory() error {
 	filter := directoryFilter(p.o)
 	p.idx = newRecIndex(len(users), func(i int32) string { return p.recs[i].k.Username })
 	p.recs = make([]dirRec, 0, len(users))
+	for _, g := range p.snap.Directory.MissingGroups {
+		p.note("Directory group not found; its members cannot be selected or mapped", "group", g)
+	}
 	def := p.o.DefaultIdentityType
 	if def == "" {
 		def = EnterpriseID
