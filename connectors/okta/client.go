@@ -1,6 +1,7 @@
 package okta
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -127,7 +128,7 @@ func (c *client) getJSON(ctx context.Context, op string, u *url.URL, out any, r 
 		if len(body) > maxBody {
 			return nil, core.Errorf(core.CodeInconsistent, op, "response larger than %d bytes", maxBody)
 		}
-		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err := dec.Decode(out); err != nil {
 			return nil, core.Errorf(core.CodeInconsistent, op, "malformed JSON from Okta: %v", err)

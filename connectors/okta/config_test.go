@@ -133,3 +133,12 @@ func TestParseConfigKeepsHostAsWritten(t *testing.T) {
 		t.Errorf("HostAsWritten = %q, type %q; want as written, empty type", got.HostAsWritten, got.UserIdentityType)
 	}
 }
+
+func mustNode(tb testing.TB, text string) *config.Node {
+	tb.Helper()
+	n, err := config.Parse("connector-okta.yml", []byte(text), "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}

@@ -40,7 +40,7 @@ type fakeGroup struct {
 	members  []string
 }
 
-func (f *fakeOkta) start(t *testing.T) *httptest.Server {
+func (f *fakeOkta) start(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/usersync/usersync/core"
 )
@@ -37,7 +38,12 @@ func New(cfg Config, logger *slog.Logger) *Source {
 	if !cfg.EmailFormat.IsSet() {
 		cfg.EmailFormat = mustFormat("{email}")
 	}
-	return &Source{cfg: cfg, log: logger.With("connector", "okta")}
+	s := &Source{cfg: cfg, log: logger.With("connector", "okta")}
+	if cfg.UserIdentityTypeFormat.IsSet() {
+		s.log.Warn("user_identity_type_format is not used by the Okta connector (as in UST): every Okta user gets user_identity_type",
+			"format", cfg.UserIdentityTypeFormat.String())
+	}
+	return s
 }
 
 // ErrAllUsers is the error for a query that asks for every user.
@@ -116,9 +122,17 @@ type readState struct {
 	verdicts map[string]bool // Okta id -> all_users_filter result, for users in several groups
 	groups   int
 	pages    int
+	lastSent time.Time
 }
 
+// progress reports at most about ten times a second; the final report
+// always goes out.
 func (st *readState) progress(done bool) {
+	now := st.c.clock.Now()
+	if !done && !st.lastSent.IsZero() && now.Sub(st.lastSent) < 100*time.Millisecond {
+		return
+	}
+	st.lastSent = now
 	st.r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: len(st.users), Groups: st.groups, Pages: st.pages, Done: done})
 }
 
