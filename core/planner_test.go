@@ -980,3 +980,29 @@ func TestSecondaryExclusionFollowsPrimary(t *testing.T) { // §3.9
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 }
+
+func TestPlanIndependentOfReadOrder(t *testing.T) { // §3.15: deterministic order
+	snap, o := millionSnapshot(3000)
+	o.AdobeOnlyAction = AdobeOnlyRemove
+	o.MaxAdobeOnly = Limit{Set: true, IsPercent: true, Percent: 50}
+	want := mustBuildPlan(t, snap, o)
+	rev := &Snapshot{Directory: DirectoryResult{Users: append([]DirectoryUser(nil), snap.Directory.Users...)},
+		Adobe: map[string]OrgSnapshot{PrimaryOrg: {Users: append([]AdobeUser(nil), snap.Adobe[PrimaryOrg].Users...), Query: AdobeQuery{All: true}}}}
+	for i, j := 0, len(rev.Directory.Users)-1; i < j; i, j = i+1, j-1 {
+		rev.Directory.Users[i], rev.Directory.Users[j] = rev.Directory.Users[j], rev.Directory.Users[i]
+	}
+	au := rev.Adobe[PrimaryOrg].Users
+	for i, j := 0, len(au)-1; i < j; i, j = i+1, j-1 {
+		au[i], au[j] = au[j], au[i]
+	}
+	got := mustBuildPlan(t, rev, o)
+	if d := cmp.Diff(want.Changes, got.Changes); d != "" {
+		t.Errorf("plan depends on read order (-want +got):\n%s", d)
+	}
+	if want.DirectoryDigest != got.DirectoryDigest || want.AdobeDigest != got.AdobeDigest {
+		t.Error("digests depend on read order")
+	}
+	if len(want.Changes) == 0 {
+		t.Error("no changes planned")
+	}
+}
