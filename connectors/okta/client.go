@@ -87,7 +87,7 @@ func (c *client) getJSON(ctx context.Context, op string, u *url.URL, out any, r 
 				return nil, &core.Error{Code: core.CodeCanceled, Op: op, Err: ctx.Err()}
 			}
 			lastErr = &core.Error{Code: core.CodeUnavailable, Op: op, Err: err}
-			if werr := c.wait(ctx, r, backoff, "network error backoff", attempt); werr != nil {
+			if werr := c.retryWait(ctx, r, backoff, "network error backoff", attempt); werr != nil {
 				return nil, werr
 			}
 			backoff = min(backoff*2, 30*time.Second)
@@ -102,13 +102,13 @@ func (c *client) getJSON(ctx context.Context, op string, u *url.URL, out any, r 
 			backoff = min(backoff*2, 60*time.Second)
 			lastErr = core.Errorf(core.CodeThrottled, op, "Okta rate limit exceeded (429)%s", summary(body))
 			c.notBefore = time.Time{} // the wait below already runs to the reset
-			if werr := c.wait(ctx, r, wait, "429 X-Rate-Limit-Reset", attempt); werr != nil {
+			if werr := c.retryWait(ctx, r, wait, "429 X-Rate-Limit-Reset", attempt); werr != nil {
 				return nil, werr
 			}
 			continue
 		case resp.StatusCode >= 500:
 			lastErr = core.Errorf(core.CodeUnavailable, op, "Okta server error %s%s", resp.Status, summary(body))
-			if werr := c.wait(ctx, r, backoff, fmt.Sprintf("%d backoff", resp.StatusCode), attempt); werr != nil {
+			if werr := c.retryWait(ctx, r, backoff, fmt.Sprintf("%d backoff", resp.StatusCode), attempt); werr != nil {
 				return nil, werr
 			}
 			backoff = min(backoff*2, 30*time.Second)
@@ -226,6 +226,15 @@ func (c *client) waitNotBefore(ctx context.Context, r core.Reporter, attempt int
 		return nil
 	}
 	return c.wait(ctx, r, d, "rate limit (X-Rate-Limit-Remaining: 0)", attempt)
+}
+
+// retryWait waits before another attempt, and not at all after the last
+// one: the caller is about to give up.
+func (c *client) retryWait(ctx context.Context, r core.Reporter, d time.Duration, cause string, attempt int) error {
+	if attempt >= c.maxAttempts {
+		return nil
+	}
+	return c.wait(ctx, r, d, cause, attempt)
 }
 
 // wait reports a wait and sleeps on the clock, or returns when ctx ends.

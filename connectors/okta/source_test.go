@@ -218,6 +218,9 @@ func TestUsersServerErrorIsAnError(t *testing.T) {
 			if len(f.requests) != 3 {
 				t.Errorf("requests = %d; want 3 attempts", len(f.requests))
 			}
+			if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second}, clock.waits); diff != "" {
+				t.Errorf("waits (-want +got), none after the last attempt:\n%s", diff)
+			}
 		})
 	}
 }
