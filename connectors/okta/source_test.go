@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -342,5 +343,52 @@ func TestParseLinks(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(link{})); diff != "" {
 		t.Errorf("parseLinks mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestUsersGroupSearchPagesToTheExactName(t *testing.T) {
+	f, clock := newFixture()
+	var many []fakeGroup
+	for i := range 250 {
+		many = append(many, fakeGroup{id: fmt.Sprintf("00gX%03d", i), name: fmt.Sprintf("Design %03d", i)})
+	}
+	f.groups = append(many, f.groups...) // the exact "Design" comes after the first page of 200
+	src := startSource(t, f, clock)
+	got, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Design"}}, nil)
+	if err != nil {
+		t.Fatalf("Users: %v", err)
+	}
+	if len(got.Users) != 3 || len(got.MissingGroups) != 0 {
+		t.Errorf("Users() = %d users, missing %v; want 3 users, none missing", len(got.Users), got.MissingGroups)
+	}
+	var searches int
+	for _, r := range f.requests {
+		if strings.HasPrefix(r, "/api/v1/groups?") {
+			searches++
+		}
+	}
+	if searches != 2 {
+		t.Errorf("group search pages = %d; want 2", searches)
+	}
+}
+
+func TestUsersWarnsAboutAdditionalGroups(t *testing.T) {
+	f, clock := newFixture()
+	srv := f.start(t)
+	cfg := testConfig(t, srv.URL, f, clock)
+	cfg.HTTPClient = srv.Client()
+	var logs strings.Builder
+	src := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	got, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing"}, WantMemberGroups: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "additional-group rules are not supported") {
+		t.Errorf("log = %q; want the additional-groups warning", logs.String())
+	}
+	for _, u := range got.Users {
+		if len(u.MemberGroups) != 0 {
+			t.Errorf("user %s MemberGroups = %v; want none", u.Email, u.MemberGroups)
+		}
 	}
 }
