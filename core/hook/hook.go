@@ -72,23 +72,39 @@ var variables = []string{varSourceAttributes, varSourceGroups, varTargetAttribut
 // Hook is a compiled after_mapping_hook. It implements core.Hook; Run may be
 // called from several goroutines, but runs one user at a time because the
 // hook's namespace is shared.
+//
+// How the namespace is shared: Starlark gives every execution of a program
+// fresh globals, and reading a global before the execution assigned it is
+// an error. So each program starts with a generated first line that
+// assigns, from the shared namespace, every top-level variable of the hook
+// that earlier runs (or usersync) have set — hook_storage, counters, and
+// target_groups if the hook rebinds it. The hook's own code follows on the
+// lines of the extension file, one line below where Starlark counts, which
+// every reported position corrects. Which variables have been set only
+// grows, so the hook is compiled again at most once per variable.
 type Hook struct {
 	file string
-	src  string // the Python-compatible source, padded so lines are file lines
+	code string // "\n" + padding + Python-compatible source: line n+1 is file line n
 	log  *slog.Logger
+	// bound are the top-level variables the hook assigns.
+	bound []string
 	// maxSteps is MaxSteps, lowered by tests.
 	maxSteps uint64
 
 	mu sync.Mutex
-	// globals is the shared namespace: hook_storage and every top-level
-	// variable the hook has assigned.
+	// globals is the shared namespace: the variables of the current user,
+	// hook_storage, and every top-level variable the hook has assigned.
 	globals starlark.StringDict
-	// prog is the hook compiled once, used while no run has needed the
-	// shared namespace; nil after one has.
-	prog *starlark.Program
+	// prog is compiled to seed seeded of the bound variables.
+	prog   *starlark.Program
+	seeded int
 }
 
 var _ core.Hook = (*Hook)(nil)
+
+// nsName is the predeclared name under which the prologue reads the shared
+// namespace.
+const nsName = "_usersync_namespace"
 
 // Compile checks the hook's source and prepares it to run. file is the
 // extension file and line the line of that file on which src's first line
@@ -104,37 +120,62 @@ func Compile(file string, line int, src string, logger *slog.Logger) (*Hook, err
 		line = 1
 	}
 	h := &Hook{
-		file: file,
-		src:  strings.Repeat("\n", line-1) + pythonCompat(src),
-		log:  logger,
-
+		file:     file,
+		code:     "\n" + strings.Repeat("\n", line-1) + pythonCompat(src),
+		log:      logger,
 		maxSteps: MaxSteps,
 	}
 	h.globals = starlark.StringDict{varHookStorage: starlark.None}
-	f, err := options.Parse(file, h.src, 0)
+	f, prog, err := h.compile(nil)
 	if err != nil {
-		return nil, compileError(err)
+		return nil, err
 	}
-	isVar := func(name string) bool { return slices.Contains(variables, name) }
-	h.prog, err = starlark.FileProgram(f, isVar)
-	if err != nil {
-		return nil, compileError(err)
+	for _, b := range f.Module.(*resolve.Module).Globals {
+		if b.First != nil && !slices.Contains(h.bound, b.First.Name) {
+			h.bound = append(h.bound, b.First.Name)
+		}
 	}
+	h.prog = prog
 	return h, nil
 }
+
+// compile compiles the hook with a prologue assigning the seed variables
+// from the shared namespace.
+func (h *Hook) compile(seed []string) (*syntax.File, *starlark.Program, error) {
+	var pro strings.Builder
+	for i, name := range seed {
+		if i > 0 {
+			pro.WriteString("; ")
+		}
+		fmt.Fprintf(&pro, "%s = %s[%q]", name, nsName, name)
+	}
+	f, err := options.Parse(h.file, pro.String()+h.code, 0)
+	if err != nil {
+		return nil, nil, compileError(err)
+	}
+	isPredeclared := func(name string) bool { return name == nsName || slices.Contains(variables, name) }
+	prog, err := starlark.FileProgram(f, isPredeclared)
+	if err != nil {
+		return nil, nil, compileError(err)
+	}
+	return f, prog, nil
+}
+
+// fileLine converts a Starlark line to a line of the extension file.
+func fileLine(line int32) int32 { return line - 1 }
 
 func compileError(err error) error {
 	var list resolve.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
 		msgs := make([]string, len(list))
 		for i, e := range list {
-			msgs[i] = fmt.Sprintf("%s:%d: %s", e.Pos.Filename(), e.Pos.Line, e.Msg)
+			msgs[i] = fmt.Sprintf("%s:%d: %s", e.Pos.Filename(), fileLine(e.Pos.Line), e.Msg)
 		}
 		return core.Errorf(core.CodeInvalidInput, "", "%s", strings.Join(msgs, "; "))
 	}
 	var se syntax.Error
 	if errors.As(err, &se) {
-		return core.Errorf(core.CodeInvalidInput, "", "%s:%d: %s", se.Pos.Filename(), se.Pos.Line, se.Msg)
+		return core.Errorf(core.CodeInvalidInput, "", "%s:%d: %s", se.Pos.Filename(), fileLine(se.Pos.Line), se.Msg)
 	}
 	return &core.Error{Code: core.CodeInvalidInput, Op: "after_mapping_hook", Err: err}
 }
@@ -150,15 +191,6 @@ func (h *Hook) Storage() starlark.Value {
 // Run runs the hook for one user, reading hc's variables and writing back
 // target_attributes (the keys hc.TargetAttributes had) and target_groups.
 // An error in the hook is returned naming the extension file and line.
-//
-// Runs share one namespace (see the package documentation). Most hooks only
-// read a top-level variable after assigning it in the same run; for them
-// the shared namespace cannot be observed, and Run executes the program
-// compiled once (fast). The first run that reads a variable left by an
-// earlier run fails that way with "referenced before assignment"; its
-// effects are discarded (its log lines are held back until a run
-// succeeds) and from then on every run re-executes the source in the
-// shared namespace, as UST does, which costs a parse and compile per user.
 func (h *Hook) Run(ctx context.Context, hc *core.HookContext) error {
 	if err := ctx.Err(); err != nil {
 		return &core.Error{Code: core.CodeCanceled, Op: "after_mapping_hook", Err: err}
@@ -166,103 +198,67 @@ func (h *Hook) Run(ctx context.Context, hc *core.HookContext) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
-	if h.prog != nil {
-		vars, err := h.variables(hc)
-		if err != nil {
-			return err
-		}
-		var held []logRecord
-		vars[varLogger] = &loggerValue{emit: func(r logRecord) { held = append(held, r) }}
-		thread := h.thread(func(msg string) { held = append(held, logRecord{slog.LevelInfo, msg, 0}) })
-		stop := context.AfterFunc(ctx, func() { thread.Cancel(context.Cause(ctx).Error()) })
-		g, err := h.prog.Init(thread, vars)
-		stop()
-		var ee *starlark.EvalError
-		if err == nil || !errors.As(err, &ee) || !strings.Contains(ee.Msg, "referenced before assignment") {
-			for _, r := range held {
-				h.emit(r)
-			}
-			// Keep the namespace up to date, for the shared-namespace runs
-			// that may follow.
-			for k, v := range g {
-				h.globals[k] = v
-			}
-			for _, k := range variables {
-				if _, ok := g[k]; !ok && k != varLogger {
-					h.globals[k] = vars[k]
-				}
-			}
-			if err != nil {
-				return h.execError(ctx, err)
-			}
-			return h.readBack(h.globals, hc)
-		}
-		h.prog = nil // this hook relies on the shared namespace
-	}
-
-	vars, err := h.variables(hc)
-	if err != nil {
-		return err
-	}
-	for k, v := range vars {
-		h.globals[k] = v
-	}
-	thread := h.thread(func(msg string) { h.log.Info(msg) })
-	stop := context.AfterFunc(ctx, func() { thread.Cancel(context.Cause(ctx).Error()) })
-	defer stop()
-	// The parsed tree is resolved in place against the current globals, so
-	// it is parsed afresh for each run.
-	f, err := options.Parse(h.file, h.src, 0)
-	if err != nil {
-		return compileError(err)
-	}
-	if err := starlark.ExecREPLChunk(f, thread, h.globals); err != nil {
-		return h.execError(ctx, err)
-	}
-	return h.readBack(h.globals, hc)
-}
-
-// variables returns the per-user variables, hook_storage and the logger.
-func (h *Hook) variables(hc *core.HookContext) (starlark.StringDict, error) {
 	srcAttrs, err := toDict(hc.SourceAttributes)
 	if err != nil {
-		return nil, &core.Error{Code: core.CodeInvalidInput, Op: "after_mapping_hook: source_attributes", Err: err}
+		return &core.Error{Code: core.CodeInvalidInput, Op: "after_mapping_hook: source_attributes", Err: err}
 	}
 	srcGroups := toSet(hc.SourceGroups)
 	srcGroups.Freeze() // a frozenset in UST
 	tgtAttrs, err := toDict(hc.TargetAttributes)
 	if err != nil {
-		return nil, &core.Error{Code: core.CodeInvalidInput, Op: "after_mapping_hook: target_attributes", Err: err}
+		return &core.Error{Code: core.CodeInvalidInput, Op: "after_mapping_hook: target_attributes", Err: err}
 	}
-	return starlark.StringDict{
-		varSourceAttributes: srcAttrs,
-		varSourceGroups:     srcGroups,
-		varTargetAttributes: tgtAttrs,
-		varTargetGroups:     toSet(hc.TargetGroups),
-		varHookStorage:      h.globals[varHookStorage],
-		varLogger:           &loggerValue{emit: h.emit},
-	}, nil
-}
+	h.globals[varSourceAttributes] = srcAttrs
+	h.globals[varSourceGroups] = srcGroups
+	h.globals[varTargetAttributes] = tgtAttrs
+	h.globals[varTargetGroups] = toSet(hc.TargetGroups)
+	h.globals[varLogger] = &loggerValue{emit: h.emit}
+	h.globals[nsName] = namespace(h.globals)
 
-func (h *Hook) thread(print func(string)) *starlark.Thread {
-	t := &starlark.Thread{Name: "after_mapping_hook", Print: func(_ *starlark.Thread, msg string) { print(msg) }}
-	t.SetMaxExecutionSteps(h.maxSteps)
-	return t
+	// Seed every bound variable the namespace has. The set only grows, so
+	// its size says whether the program at hand still fits.
+	var seed []string
+	for _, name := range h.bound {
+		if _, ok := h.globals[name]; ok {
+			seed = append(seed, name)
+		}
+	}
+	if len(seed) != h.seeded {
+		_, prog, err := h.compile(seed)
+		if err != nil {
+			return err
+		}
+		h.prog, h.seeded = prog, len(seed)
+	}
+
+	thread := &starlark.Thread{
+		Name:  "after_mapping_hook",
+		Print: func(_ *starlark.Thread, msg string) { h.log.Info(msg) },
+	}
+	thread.SetMaxExecutionSteps(h.maxSteps)
+	stop := context.AfterFunc(ctx, func() { thread.Cancel(context.Cause(ctx).Error()) })
+	g, err := h.prog.Init(thread, h.globals)
+	stop()
+	// Assignments reach the shared namespace even when the run failed
+	// part-way, as in UST.
+	for k, v := range g {
+		h.globals[k] = v
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return &core.Error{Code: core.CodeCanceled, Op: "after_mapping_hook", Err: ctx.Err()}
+		}
+		return h.runError(err)
+	}
+	return h.readBack(h.globals, hc)
 }
 
 func (h *Hook) emit(r logRecord) {
 	if r.line > 0 {
-		h.log.Log(context.Background(), r.level, r.msg, "hook_line", r.line)
+		h.log.Log(context.Background(), r.level, r.msg, "hook_line", fileLine(r.line))
 		return
 	}
 	h.log.Log(context.Background(), r.level, r.msg)
-}
-
-func (h *Hook) execError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return &core.Error{Code: core.CodeCanceled, Op: "after_mapping_hook", Err: ctx.Err()}
-	}
-	return h.runError(err)
 }
 
 // readBack copies target_attributes and target_groups from the namespace
@@ -281,6 +277,26 @@ func (h *Hook) readBack(ns starlark.StringDict, hc *core.HookContext) error {
 	return nil
 }
 
+// namespace lets the prologue read the shared namespace: ns["name"].
+type namespace starlark.StringDict
+
+var _ starlark.Mapping = namespace(nil)
+
+func (n namespace) String() string        { return nsName }
+func (n namespace) Type() string          { return "namespace" }
+func (n namespace) Freeze()               {}
+func (n namespace) Truth() starlark.Bool  { return starlark.True }
+func (n namespace) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: namespace") }
+
+func (n namespace) Get(k starlark.Value) (starlark.Value, bool, error) {
+	s, ok := k.(starlark.String)
+	if !ok {
+		return nil, false, nil
+	}
+	v, found := n[string(s)]
+	return v, found, nil
+}
+
 // runError names the innermost line of the hook at which err happened.
 func (h *Hook) runError(err error) error {
 	var ee *starlark.EvalError
@@ -289,7 +305,7 @@ func (h *Hook) runError(err error) error {
 		for i := range ee.CallStack {
 			fr := ee.CallStack.At(i)
 			if fr.Pos.Filename() == h.file {
-				return core.Errorf(core.CodeInvalidInput, "", "%s:%d: %s", h.file, fr.Pos.Line, msg)
+				return core.Errorf(core.CodeInvalidInput, "", "%s:%d: %s", h.file, fileLine(fr.Pos.Line), msg)
 			}
 		}
 		return core.Errorf(core.CodeInvalidInput, "", "%s: %s", h.file, msg)

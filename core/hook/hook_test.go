@@ -360,3 +360,25 @@ if 'sales' in source_groups:
 		t.Errorf("hook_storage = %s; want {\"count\": 2}", got)
 	}
 }
+
+// TestRebindVariables checks hooks that assign the variables themselves
+// rather than changing them in place.
+func TestRebindVariables(t *testing.T) {
+	src := `target_groups = set([g for g in target_groups if not g.startswith('Old')])
+target_attributes = dict(target_attributes, country = 'NZ')
+`
+	h, err := hook.Compile("ext.yml", 1, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"a@x.org", "b@x.org"} {
+		hc := &core.HookContext{TargetAttributes: targetAttrs(email, ""), TargetGroups: []string{"Old A", "New " + email}}
+		run(t, h, hc)
+		if diff := cmp.Diff([]string{"New " + email}, hc.TargetGroups); diff != "" {
+			t.Errorf("target_groups differ (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(targetAttrs(email, "NZ"), hc.TargetAttributes); diff != "" {
+			t.Errorf("target_attributes differ (-want +got):\n%s", diff)
+		}
+	}
+}
