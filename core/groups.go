@@ -246,8 +246,9 @@ func anchored(re *regexp.Regexp) *regexp.Regexp {
 }
 
 // DirectoryQuery says what to ask the directory for (UST §3.4.1): the mapped
-// directory groups when groups are processed, plus the --users group
-// filter; every user unless --users selects by group.
+// directory groups when groups are processed (or unmapped users are
+// excluded), plus the --users group filter; every user unless --users
+// selects by group.
 func DirectoryQuery(o *Options) SourceQuery {
 	q := SourceQuery{
 		AllUsers:           o.Users != UsersMapped && o.Users != UsersGroup,
@@ -261,7 +262,10 @@ func DirectoryQuery(o *Options) SourceQuery {
 			q.Groups = append(q.Groups, g)
 		}
 	}
-	if o.ProcessGroups || o.Users == UsersMapped {
+	// UST reads no memberships without --process-groups, so that
+	// --exclude-unmapped-users then suppresses every creation; reading the
+	// mapped groups for it too lets it do what it says.
+	if o.ProcessGroups || o.Users == UsersMapped || o.ExcludeUnmapped {
 		for _, m := range o.GroupMapping {
 			add(m.DirectoryGroup)
 		}

@@ -538,6 +538,8 @@ func TestDirectoryQuery(t *testing.T) { // §3.4.1
 		{"all with process-groups", func(o *Options) {}, SourceQuery{AllUsers: true, Groups: []string{"Marketing", "Design"}}},
 		{"group filter", func(o *Options) { o.ProcessGroups, o.Users, o.UsersGroups = false, UsersGroup, []string{"X"} }, SourceQuery{Groups: []string{"X"}}},
 		{"mapped", func(o *Options) { o.ProcessGroups, o.Users = false, UsersMapped }, SourceQuery{Groups: []string{"Marketing", "Design"}}},
+		{"exclude-unmapped reads the mapped groups", func(o *Options) { o.ProcessGroups, o.ExcludeUnmapped = false, true },
+			SourceQuery{AllUsers: true, Groups: []string{"Marketing", "Design"}}},
 		{"member groups for additional rules", func(o *Options) {
 			o.ProcessGroups = false
 			o.AdditionalGroups = []AdditionalGroupRule{{Source: regexp.MustCompile("x"), Target: "y"}}
