@@ -6,7 +6,7 @@
 //
 //	meta                 schema_version → "1"
 //	runs
-//	  <run-id>           sortable: 20261122T112600Z-1a2b
+//	  <run-id>           sortable: 20261122T112600.123Z-1a2b
 //	    info             JSON RunInfo
 //	    plan             deflate(JSON core.Plan)
 //	    directory        "m" → JSON meta; "c"+uint32 → deflate(binary users), 4096 a chunk

@@ -47,11 +47,12 @@ type RunInfo struct {
 	ResumedFrom string `json:"resumed_from,omitempty"`
 }
 
-// NewRunID returns a sortable, unique run id.
+// NewRunID returns a unique run id that sorts by time to the millisecond,
+// e.g. 20261122T112600.123Z-1a2b.
 func NewRunID(t time.Time) string {
 	var b [2]byte
 	rand.Read(b[:])
-	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	return t.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
 }
 
 func u64(n uint64) []byte {

@@ -42,7 +42,35 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.IntVar(&f.keepRuns, "keep-runs", 100, "keep this many runs in the database (0: all)")
 	fs.StringVar(&f.secretsFile, "secrets-file", "", "a YAML secrets file for servers without a keyring (default $USERSYNC_SECRETS_FILE)")
 	fs.DurationVar(&f.lockWait, "lock-wait", defaultLockWait, "how long to wait for another usersync to release the database")
+	fs.Var(&rateValue{&f.actionRate}, "action-rate", "pace action requests to N per DURATION, e.g. 10/1m (Adobe's limit, the default); raise it only against a simulator run with --time-scale")
 }
+
+// rateValue parses --action-rate N/DURATION.
+type rateValue struct{ r *core.RateLimit }
+
+func (v *rateValue) String() string {
+	if v.r == nil || v.r.Requests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%s", v.r.Requests, v.r.Window)
+}
+
+func (v *rateValue) Set(s string) error {
+	n, d, ok := strings.Cut(s, "/")
+	var r core.RateLimit
+	if _, err := fmt.Sscan(n, &r.Requests); !ok || err != nil || r.Requests <= 0 {
+		return fmt.Errorf("want N/DURATION, e.g. 10/1m")
+	}
+	w, err := time.ParseDuration(d)
+	if err != nil || w <= 0 {
+		return fmt.Errorf("want N/DURATION, e.g. 10/1m")
+	}
+	r.Window = w
+	*v.r = r
+	return nil
+}
+
+func (v *rateValue) Type() string { return "rate" }
 
 // pipeline is one loaded configuration with its connectors: what every
 // command that talks to both sides shares (headless and console alike).
