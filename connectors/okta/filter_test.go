@@ -2,6 +2,7 @@ package okta
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -116,4 +117,37 @@ func FuzzCompileFilter(f *testing.F) {
 		}
 		_, _ = flt.Match(user)
 	})
+}
+
+// TestDocumentedFilters compiles and runs every all_users_filter example
+// in the manual, and UST's own documented default, against a full user.
+func TestDocumentedFilters(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/connectors-okta-console.md")
+	if err != nil {
+		t.Skipf("manual not found: %v", err)
+	}
+	user := decodeUser(t, `{"id":"00u1","status":"ACTIVE","lastLogin":null,"type":{"id":"oty1"},
+		"profile":{"login":"ana@example.com","email":"ana@example.com","department":"Design","userType":"staff",
+		"roles":["adobe-design"],"mobilePhone":"+1 555 0100"}}`)
+	var n int
+	for _, line := range strings.Split(string(doc), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "all_users_filter: '") {
+			continue
+		}
+		expr := strings.TrimPrefix(line, "all_users_filter: '")
+		expr = expr[:strings.LastIndex(expr, "'")]
+		n++
+		f, err := CompileFilter(expr)
+		if err != nil {
+			t.Errorf("documented filter %q: %v", expr, err)
+			continue
+		}
+		if ok, err := f.Match(user); err != nil || !ok {
+			t.Errorf("documented filter %q on an active staff user = %v, %v; want true", expr, ok, err)
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d documented filters; want the manual's examples", n)
+	}
 }
