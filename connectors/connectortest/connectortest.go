@@ -231,6 +231,11 @@ func checkResult(t *testing.T, d Data, q core.SourceQuery, got core.DirectoryRes
 		if u.Origin == "" {
 			t.Errorf("user %s has no Origin", u.Email)
 		}
+		for i, g := range u.Groups {
+			if slices.Contains(u.Groups[:i], g) {
+				t.Errorf("user %s lists group %q twice", u.Email, g)
+			}
+		}
 		if exp := expected(d, u.Email); exp != nil {
 			for _, g := range u.Groups {
 				if !slices.Contains(exp.Groups, g) {
