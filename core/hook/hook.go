@@ -19,10 +19,9 @@
 // reassignment and recursion are enabled, and the Python operators "is" and
 // "is not" are read as == and != (Starlark has no identity test; for None,
 // True and False the two mean the same). What remains different from
-// Python: no import, try/except, class, with, f-strings or del of globals;
-// strings index and slice by byte, not by character; integers do not mix
-// with floats implicitly in every place Python allows; there is no
-// isinstance (use type(x) == "string").
+// Python: no import, try/except, class, with, f-strings or del; strings
+// index and slice by byte, not by character; there is no isinstance (use
+// type(x) == "string"). docs/extension.md lists the differences for users.
 package hook
 
 import (
