@@ -263,8 +263,17 @@ func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []strin
 	ref := UserRef{User: a.Email, Type: k.Type, Email: a.Email, UseAdobeID: k.Type == AdobeID}
 	if len(attrs) > 0 {
 		p.log.Info("Updating info for user", "user", key, "changes", attrNames(attrs))
+		why := make([]string, 0, len(attrs))
+		for _, c := range attrs {
+			if c.Before == c.After {
+				why = append(why, fmt.Sprintf("%s %q is re-sent with the new email so that UMAPI keeps it", c.Name, c.After))
+			} else {
+				why = append(why, fmt.Sprintf("%s is %q in the directory and %q in Adobe", c.Name, c.After, c.Before))
+			}
+		}
 		p.emit(Change{Org: org, Action: ActionUpdate, Key: key, User: ref, Attrs: attrs,
-			Rule: "--update-user-info: the directory's attributes differ from the Adobe account's (update_attributes)"})
+			Rule:    "--update-user-info: the directory's attributes differ from the Adobe account's (update_attributes)",
+			Reasons: why})
 	}
 	if len(remove) > 0 || len(add) > 0 {
 		p.log.Info("Managing groups for user", "org", org, "user", key, "added", add, "removed", remove)
@@ -407,7 +416,14 @@ func (p *planner) create(oi int, rec *dirRec) {
 	} else if oi > 0 {
 		rule = "the directory user has groups in " + org + " but no account there"
 	}
-	p.emit(Change{Org: org, Action: ActionCreate, Key: key, User: ref, Attrs: attrs, Option: option, Rule: rule})
+	why := []string{fmt.Sprintf("no Adobe account read from %s has the email %q or the username %q", orgLabel(org), rec.k.Email, rec.k.Username)}
+	if p.push() {
+		why = []string{"Adobe users are not read with --strategy push"}
+	}
+	if oi > 0 {
+		why = append(why, p.reasonsFor(rec, oi, wants)...)
+	}
+	p.emit(Change{Org: org, Action: ActionCreate, Key: key, User: ref, Attrs: attrs, Option: option, Rule: rule, Reasons: why})
 	if p.o.ProcessGroups {
 		if p.push() {
 			var remove []string
@@ -419,7 +435,8 @@ func (p *planner) create(oi int, rec *dirRec) {
 			if len(remove) > 0 {
 				sort.Strings(remove)
 				p.emit(Change{Org: org, Action: ActionRemoveGroups, Key: key, User: ref, Groups: remove,
-					Rule: "--strategy push with --process-groups: mapped groups the user is not mapped to are removed first"})
+					Rule:    "--strategy push with --process-groups: mapped groups the user is not mapped to are removed first",
+					Reasons: []string{fmt.Sprintf("not mapped for this user; mapped groups of %s: %s", orgLabel(org), quoteList(remove))}})
 			}
 		}
 		if len(wants) > 0 {
@@ -465,9 +482,10 @@ func (p *planner) autoCreate() {
 			p.log.Info(fmt.Sprintf("Auto create user-group enabled: Creating '%s' on '%s'", spelling, orgLabel(name)))
 			p.c.GroupsCreated++
 			p.emit(Change{Org: name, Action: ActionCreateGroup, Key: n, Group: spelling,
-				User:   UserRef{User: spelling},
-				Option: OptionIgnoreIfExists,
-				Rule:   "group_sync_options.auto_create: a mapped group does not exist in " + orgLabel(name)})
+				User:    UserRef{User: spelling},
+				Option:  OptionIgnoreIfExists,
+				Rule:    "group_sync_options.auto_create: a mapped group does not exist in " + orgLabel(name),
+				Reasons: []string{fmt.Sprintf("%q is a mapped group of %s and none of the org's %d groups has that name", spelling, orgLabel(name), len(p.snap.Adobe[name].Groups))}})
 		}
 	}
 }

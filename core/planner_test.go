@@ -884,8 +884,8 @@ func TestChangeOrderAndIDs(t *testing.T) { // §3.15
 		if c.ID != i {
 			t.Errorf("Changes[%d].ID = %d", i, c.ID)
 		}
-		if c.Rule == "" {
-			t.Errorf("Changes[%d] has no rule", i)
+		if c.Rule == "" || len(c.Reasons) == 0 {
+			t.Errorf("Changes[%d] = %+v: want a rule and reasons", i, c)
 		}
 	}
 }
@@ -1006,5 +1006,25 @@ func TestPlanIndependentOfReadOrder(t *testing.T) { // §3.15: deterministic ord
 	}
 	if len(want.Changes) == 0 {
 		t.Error("no changes planned")
+	}
+}
+
+func TestEveryChangeHasRuleAndReasons(t *testing.T) {
+	for _, o := range []*Options{
+		planOpts(func(o *Options) { o.AdobeOnlyAction, o.UpdateUserInfo, o.AutoCreate = AdobeOnlyDelete, true, true }),
+		planOpts(func(o *Options) { o.Strategy = StrategyPush }),
+	} {
+		d := dirU("ana@x.com", "Marketing")
+		d.Firstname = "Ana"
+		p := mustBuildPlan(t, planSnap([]DirectoryUser{d, dirU("new@x.com", "Design")},
+			[]AdobeUser{adobeU("ana@x.com", "Design Team"), adobeU("gone@x.com")}), o)
+		if len(p.Changes) < 4 {
+			t.Errorf("%s: only %d changes", o.Strategy, len(p.Changes))
+		}
+		for _, c := range p.Changes {
+			if c.Rule == "" || len(c.Reasons) == 0 {
+				t.Errorf("%s: change %s %s has rule %q, reasons %q", o.Strategy, c.Action, c.Key, c.Rule, c.Reasons)
+			}
+		}
 	}
 }
