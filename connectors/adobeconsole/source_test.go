@@ -3,6 +3,7 @@ package adobeconsole
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -164,5 +165,25 @@ func TestUsersErrorsAreNeverShortLists(t *testing.T) {
 	ft.err = nil
 	if _, err := New(Config{}, ft, nil).Users(ctx, core.SourceQuery{AllUsers: true}, nil); core.Code(err) != core.CodeCanceled {
 		t.Errorf("cancelled Users() error = %v; want canceled", err)
+	}
+}
+
+func TestUsersWarnsAboutExtendedAttributes(t *testing.T) {
+	var logs strings.Builder
+	src := New(Config{OrgID: "SRC@AdobeOrg"}, fixture(t), slog.New(slog.NewTextHandler(&logs, nil)))
+	got, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Design Team"}, ExtendedAttributes: []string{"department"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "extended attributes are not supported") {
+		t.Errorf("log = %q; want the extended-attributes warning", logs.String())
+	}
+	if !strings.Contains(logs.String(), "invalid identity type") {
+		t.Errorf("log = %q; want the skipped user with an invalid type", logs.String())
+	}
+	for _, u := range got.Users {
+		if _, ok := u.Attributes["department"]; ok {
+			t.Errorf("user %s has a department attribute", u.Email)
+		}
 	}
 }
