@@ -59,6 +59,7 @@ type command struct {
 	user, usergroup, domain, requestID string
 	useAdobeID                         bool
 	steps                              []step
+	sent                               int // steps in the request, parsed or not
 }
 
 // step is one parsed element of a command's "do" list.
@@ -114,7 +115,7 @@ func (s *Server) action(r *http.Request) response {
 				User: cmd.target(), WarningCode: w.code, Message: w.message})
 		}
 		s.stats.commands.Add(1)
-		s.stats.steps.Add(int64(len(cmd.steps)))
+		s.stats.steps.Add(int64(cmd.sent))
 		if perr == nil {
 			perr = o.run(cmd, testOnly)
 		}
@@ -216,6 +217,7 @@ func parseCommand(rc json.RawMessage) (*command, []*stepError, *stepError) {
 	if err := json.Unmarshal(root["do"], &steps); err != nil || len(steps) == 0 {
 		return cmd, nil, fail(0, "error.command.steps.malformed", "do must be a non-empty array of steps")
 	}
+	cmd.sent = len(steps)
 	var warns []*stepError
 	for i, rs := range steps {
 		var obj map[string]json.RawMessage

@@ -268,3 +268,52 @@ func TestMainCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestFaultSlowAndGatewayRetryAfter(t *testing.T) {
+	c := newTestSim(t, Options{FaultSpec: &Faults{Slow: 1, SlowDelay: time.Millisecond}})
+	if r, _ := c.do("GET", "/users/"+testOrg+"/0", ""); r.StatusCode != 200 {
+		t.Errorf("slow request = %d; want 200 after the delay", r.StatusCode)
+	}
+	c = newTestSim(t, Options{Faults: "5xx=1", TimeScale: 10})
+	seen := map[int]bool{}
+	for range 30 {
+		r, _ := c.do("GET", "/users/"+testOrg+"/0", "")
+		seen[r.StatusCode] = true
+		if r.StatusCode == 503 && (r.Header.Get("Retry-After") != "1" || r.Header.Get("Retry-After-Ms") != "500") {
+			t.Errorf("503 Retry-After %q, Retry-After-Ms %q; want 1 and 500 at time scale 10",
+				r.Header.Get("Retry-After"), r.Header.Get("Retry-After-Ms"))
+		}
+	}
+	if !seen[502] || !seen[503] || !seen[504] || len(seen) != 3 {
+		t.Errorf("statuses with 5xx=1: %v; want 502, 503 and 504 only", seen)
+	}
+	if st := c.sim.Stats(); st.Requests.Users != 30 || st.Commands != 0 {
+		t.Errorf("stats = %+v; want 30 users requests counted", st)
+	}
+}
+
+// TestConcurrentClients runs readers and writers at once; with -race it
+// checks the locking.
+func TestConcurrentClients(t *testing.T) {
+	c := newTestSim(t, Options{})
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			defer func() { done <- true }()
+			for i := range 20 {
+				if w%2 == 0 {
+					c.action(fmt.Sprintf(`[{"user":"w%d-%d@example.org","do":[{"createFederatedID":{"email":"w%d-%d@example.org","firstname":"W","lastname":"C","country":"DE"}},{"add":{"group":["Design Team"]}}]}]`, w, i, w, i), false)
+				} else {
+					c.do("GET", "/users/"+testOrg+"/0/Design%20Team", "")
+					c.do("GET", "/groups/"+testOrg+"/0", "")
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if n := len(c.sim.State().Users); n != 45 {
+		t.Errorf("users = %d; want 45", n)
+	}
+}
