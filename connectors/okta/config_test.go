@@ -27,7 +27,15 @@ func parseYAML(t *testing.T, text string, secrets config.Secrets) (Config, error
 	if err != nil {
 		t.Fatalf("config.Parse: %v", err)
 	}
-	return ParseConfig(context.Background(), n, secrets)
+	c, err := ParseConfig(context.Background(), n, secrets)
+	if err == nil {
+		// Every key must count as read, or a caller's unused-key check
+		// would reject a valid file.
+		for _, e := range n.Unused() {
+			t.Errorf("key left unread: %v", e)
+		}
+	}
+	return c, err
 }
 
 // summary projects a Config onto comparable strings.
