@@ -46,7 +46,8 @@ func New(cfg Config, logger *slog.Logger) *Source {
 	return s
 }
 
-// ErrAllUsers is the error for a query that asks for every user.
+// errAllUsers is the message for a query that asks for every user (UST
+// refuses --users all with Okta too).
 const errAllUsers = "the Okta connector cannot read all users; run with --users mapped or --users group NAMES"
 
 // oktaGroup is the part of an Okta group object the connector reads.
