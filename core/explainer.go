@@ -13,7 +13,6 @@ type tracer struct {
 	steps   []ExplainStep
 	dir     *DirectoryUser
 	adobe   *AdobeUser
-	changes []Change
 	// adobeOnly is set when the user was found to be Adobe-only, so that
 	// the safety limit concerns it.
 	adobeOnly bool
@@ -35,12 +34,6 @@ func (t *tracer) adobeHit(a *AdobeUser) bool {
 
 func (t *tracer) add(stage, outcome, format string, args ...any) {
 	t.steps = append(t.steps, ExplainStep{Stage: stage, Outcome: outcome, Detail: fmt.Sprintf(format, args...)})
-}
-
-func (t *tracer) change(c Change) {
-	if t.hitChange(&c) {
-		t.changes = append(t.changes, c)
-	}
 }
 
 func (t *tracer) hitChange(c *Change) bool {

@@ -456,9 +456,6 @@ func actionRank(a Action) int {
 }
 
 func (p *planner) emit(c Change) {
-	if p.tr != nil {
-		p.tr.change(c)
-	}
 	p.changes.add(c)
 }
 

@@ -566,9 +566,6 @@ func (p *planner) strayChange(oi int, s *strayRec, act AdobeOnlyKind, lim *Limit
 	} else {
 		p.log.Info("Processing Adobe-only user", "org", org, "user", key, "action", string(c.Action))
 	}
-	if p.tr != nil {
-		p.tr.change(c)
-	}
 	p.strayChg.add(c)
 }
 
