@@ -9,10 +9,10 @@ import (
 // tracer follows one user through a planning run. The planner checks for
 // a nil tracer before any tracing work, so normal runs pay nothing.
 type tracer struct {
-	q       string // lower-cased email or username
-	steps   []ExplainStep
-	dir     *DirectoryUser
-	adobe   *AdobeUser
+	q     string // lower-cased email or username
+	steps []ExplainStep
+	dir   *DirectoryUser
+	adobe *AdobeUser
 	// adobeOnly is set when the user was found to be Adobe-only, so that
 	// the safety limit concerns it.
 	adobeOnly bool
