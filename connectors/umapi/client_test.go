@@ -1,6 +1,7 @@
 package umapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -730,4 +731,44 @@ func FuzzParseActionResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSendCancel(t *testing.T) {
+	e := startSim(t, sim.Options{})
+	e.rec.intercept = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/action/") {
+			time.Sleep(300 * time.Millisecond) // the request is on the wire
+		}
+		return false
+	}
+	c := e.client(t, nil)
+	if err := c.Token(bg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	resp, err := c.Send(ctx, removeAll("ana@example.org"), nil)
+	if err != nil || resp.Completed != 1 {
+		t.Errorf("Send cancelled in flight = %+v, %v; want the server's answer", resp, err)
+	}
+
+	// Cancelled while waiting to retry: no further attempt.
+	e.rec.intercept = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/action/") {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	}
+	c = e.client(t, func(o *Options) { o.Clock = core.SystemClock{}; o.Backoff = time.Minute })
+	ctx, cancel = context.WithCancel(bg)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	before := len(e.rec.requests("/v2/usermanagement/action/"))
+	_, err = c.Send(ctx, removeAll("ana@example.org"), nil)
+	if core.Code(err) != core.CodeCanceled {
+		t.Errorf("Send cancelled during the backoff: %v; want canceled", err)
+	}
+	if n := len(e.rec.requests("/v2/usermanagement/action/")) - before; n != 1 {
+		t.Errorf("%d attempts; want 1", n)
+	}
 }
