@@ -90,7 +90,6 @@ type orgRun struct {
 	matched   []bool // by record index: an Adobe account was found
 	strays    []strayRec
 	strayKeys map[userKey]int
-	read      bool // the org was synced (not skipped)
 }
 
 // planner holds one BuildPlan run.
@@ -131,7 +130,11 @@ type planner struct {
 }
 
 // BuildPlan turns a snapshot of both sides into the list of changes UST's
-// rules call for (UST §3).
+// rules call for (UST §3; the few deliberate differences are listed in
+// docs/sync-rules.md). It never modifies snap, calls o.Hook once per
+// selected directory user, and logs UST's messages to o.Logger. A fatal
+// rule violation (an additional-group conflict, a failing hook) returns an
+// error and no plan.
 func BuildPlan(ctx context.Context, snap *Snapshot, o *Options) (*Plan, error) {
 	p, err := newPlanner(ctx, snap, o, nil)
 	if err != nil {
@@ -303,7 +306,6 @@ func (p *planner) runRules() error {
 			p.trace("match", "skipped", "org %q has no mapped groups, so it is not read or changed", p.g.orgs[oi])
 			continue
 		}
-		p.orgs[oi].read = true
 		p.orgs[oi].matched = make([]bool, len(p.recs))
 		if !p.push() {
 			if err := p.syncOrg(oi); err != nil {
