@@ -203,3 +203,8 @@ func TestExampleConfigParses(t *testing.T) {
 		t.Fatalf("ParseConfig(testdata/connector-ldap.yml): %v", err)
 	}
 }
+
+func configParse(t *testing.T, yml string) (*config.Node, error) {
+	t.Helper()
+	return config.Parse(filepath.Join(t.TempDir(), "connector-ldap.yml"), []byte(yml), "")
+}

@@ -503,17 +503,20 @@ func (rd *reader) completeRanges(ctx context.Context, e *ldapv3.Entry) error {
 			from := hi + 1
 			want := fmt.Sprintf("%s;range=%d-*", name, from)
 			op := fmt.Sprintf("ldap read %s of %q from value %d", name, e.DN, from)
+			// A direct search: the reply is itself ranged and must not be
+			// completed again by page.
+			res, err := rd.c.Search(ldapv3.NewSearchRequest(e.DN, ldapv3.ScopeBaseObject, ldapv3.NeverDerefAliases,
+				0, 0, false, "(objectClass=*)", []string{want}, nil))
+			if err != nil {
+				return rd.s.fail(ctx, op, err)
+			}
 			var part *ldapv3.EntryAttribute
-			err := rd.searchOnce(ctx, op, e.DN, ldapv3.ScopeBaseObject, "(objectClass=*)", []string{want}, func(x *ldapv3.Entry) error {
+			for _, x := range res.Entries {
 				for _, xa := range x.Attributes {
 					if n, lo, _, ok := parseRange(xa.Name); ok && strings.EqualFold(n, name) && lo == from {
 						part = xa
 					}
 				}
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 			if part == nil {
 				return core.Errorf(core.CodeInconsistent, op, "the server did not return the rest of the ranged attribute (the entry may have changed during the read)")
