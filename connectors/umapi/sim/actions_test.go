@@ -472,6 +472,70 @@ func TestActionSteps(t *testing.T) {
 			},
 		},
 		{
+			name: "usergroup step syntax errors",
+			cmds: `[{"usergroup":"Design Team","do":[{"add":{"user":["a@x.org","b@x.org","c@x.org","d@x.org","e@x.org","f@x.org","g@x.org","h@x.org","i@x.org","j@x.org","k@x.org"]}}]},
+				{"usergroup":"Design Team","do":[{"add":{"group":["Acrobat"]}}]},
+				{"usergroup":"Design Team","do":[{"createUserGroup":{"option":"sometimes"}}]},
+				{"usergroup":"Design Team","do":[{"add":{"user":["ana@example.org","ANA@example.org"]}}]},
+				{"usergroup":"Design Team","do":[{"add":{"user":["kobi"]}}]},
+				{"usergroup":"Design Team","do":[{"removeFromOrg":{}}]},
+				{"usergroup":"Design Team","do":[{"add":{}}]},
+				{"usergroup":"Design Team","do":[{"updateUserGroup":{"colour":"red"}}]},
+				{"usergroup":"Design Team","do":[{"createUserGroup":{"option":"ignoreIfAlreadyExists","name":"Other"}}]},
+				{"usergroup":"Shared","do":[{"updateUserGroup":{"description":"x"}}]}]`,
+			want: failed("0/0 error.command.add_remove.list_too_long", "1/0 error.command.add_remove.key.unknown",
+				"2/0 error.option.illegal", "3/0 error.command.add_remove.duplicate.user_list",
+				"4/0 error.usergroup.user_list.invalid", "5/0 error.command.step.unknown",
+				"6/0 error.command.add_remove.missing_list", "7/0 error.command.illegal_entry",
+				"8/0 error.command.illegal_entry", "9/0 error.usergroup.readonly.update_not_allowed"),
+		},
+		{
+			name: "createUserGroup updateIfAlreadyExists changes the description",
+			cmds: `[{"usergroup":"design team","do":[{"createUserGroup":{"option":"updateIfAlreadyExists","description":"New words"}},{"remove":{"user":["ana@example.org"]}}]}]`,
+			want: ok(1),
+			check: func(c *testClient) string {
+				for _, g := range c.sim.State().Groups {
+					if g.Name == "Design Team" && g.Description != "New words" {
+						return "description " + g.Description
+					}
+				}
+				if g := groupsOf(c, "ana@example.org"); g != "_org_admin" {
+					return "groups " + g
+				}
+				return ""
+			},
+		},
+		{
+			name: "more admin groups",
+			cmds: `[{"user":"li@ent.example.com","do":[{"add":{"group":["_developer_Acrobat","_deployment_admin","_admin_All Apps"]}},{"remove":{"group":["_developer_acrobat"]}}]},
+				{"user":"li@ent.example.com","do":[{"add":{"group":["_developer_Design Team"]}}]},
+				{"user":"li@ent.example.com","do":[{"add":{"group":["_product_admin_Nothing"]}}]}]`,
+			want: summary{Result: "partial", Completed: 1, NotCompleted: 2,
+				Errors: []string{"1/0 error.group.not_found", "2/0 error.group.not_found"}},
+			check: func(c *testClient) string {
+				st := c.sim.State()
+				types := map[string]string{}
+				for _, g := range st.Groups {
+					types[g.Name] = g.Type
+				}
+				want := map[string]string{"_developer_Acrobat": "DEVELOPER_GROUP", "_deployment_admin": "DEPLOYMENT_ADMIN_GROUP", "_admin_All Apps": "PROFILE_ADMIN_GROUP"}
+				for n, ty := range want {
+					if types[n] != ty {
+						return fmt.Sprintf("group %s type %q; want %s", n, types[n], ty)
+					}
+				}
+				if g := groupsOf(c, "li@ent.example.com"); g != "_admin_All Apps,_deployment_admin,Acrobat" {
+					return "groups " + g
+				}
+				return ""
+			},
+		},
+		{
+			name: "remove from a read-only user group",
+			cmds: `[{"user":"ana@example.org","do":[{"remove":{"group":["Shared"]}}]},{"user":"ana@example.org","do":[{"add":{"group":["Shared"]}}]}]`,
+			want: failed("0/0 error.usergroup.readonly.remove_user_not_allowed", "1/0 error.usergroup.readonly.add_user_not_allowed"),
+		},
+		{
 			name: "partial",
 			cmds: `[{"user":"ana@example.org","do":[{"add":{"group":["Acrobat"]}}]},{"user":"ana@example.org","do":[{"add":{"group":["Nope"]}}]}]`,
 			want: summary{Result: "partial", Completed: 1, NotCompleted: 1, Errors: []string{"1/0 error.group.not_found"}},
