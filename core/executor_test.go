@@ -14,11 +14,10 @@ import (
 // fakeTarget answers every request with respond (or plain success) and
 // records what it was sent.
 type fakeTarget struct {
-	mu       sync.Mutex
-	reqs     []ActionRequest
-	respond  func(n int, req ActionRequest) (ActionResponse, error)
-	onSend   func(n int)
-	readOnly bool
+	mu      sync.Mutex
+	reqs    []ActionRequest
+	respond func(n int, req ActionRequest) (ActionResponse, error)
+	onSend  func(n int)
 }
 
 func (f *fakeTarget) Users(context.Context, AdobeQuery, Reporter) ([]AdobeUser, error) {
