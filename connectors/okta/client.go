@@ -3,6 +3,8 @@ package okta
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +46,13 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 	c := &client{base: base, token: cfg.APIToken, http: cfg.HTTPClient, clock: cfg.Clock, log: log, maxAttempts: cfg.MaxAttempts}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		roots, err := extraRoots()
+		if err != nil {
+			return nil, err
+		}
+		if roots != nil {
+			tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		}
 		c.http = &http.Client{Timeout: 120 * time.Second, Transport: tr}
 	}
 	if c.clock == nil {
@@ -52,6 +62,31 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 		c.maxAttempts = 8
 	}
 	return c, nil
+}
+
+// extraRoots returns the system roots plus the PEM bundle named by
+// SSL_CERT_FILE or, as UST's requests library read it, REQUESTS_CA_BUNDLE
+// (for TLS-inspecting proxies); nil when neither is set.
+func extraRoots() (*x509.CertPool, error) {
+	from, bundle := "SSL_CERT_FILE", os.Getenv("SSL_CERT_FILE")
+	if bundle == "" {
+		from, bundle = "REQUESTS_CA_BUNDLE", os.Getenv("REQUESTS_CA_BUNDLE")
+	}
+	if bundle == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, core.Errorf(core.CodeInvalidInput, "okta", "%s: %v", from, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, core.Errorf(core.CodeInvalidInput, "okta", "%s %s: no PEM certificate found", from, bundle)
+	}
+	return pool, nil
 }
 
 // endpoint makes an API URL below the base.
@@ -85,6 +120,10 @@ func (c *client) getJSON(ctx context.Context, op string, u *url.URL, out any, r 
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, &core.Error{Code: core.CodeCanceled, Op: op, Err: ctx.Err()}
+			}
+			if isCertError(err) {
+				// Retrying cannot fix an untrusted certificate.
+				return nil, core.Errorf(core.CodeUnavailable, op, "%v (if a proxy inspects TLS, give its CA certificate in SSL_CERT_FILE or REQUESTS_CA_BUNDLE)", err)
 			}
 			lastErr = &core.Error{Code: core.CodeUnavailable, Op: op, Err: err}
 			if werr := c.retryWait(ctx, r, backoff, "network error backoff", attempt); werr != nil {
@@ -157,11 +196,21 @@ func (c *client) do(ctx context.Context, u *url.URL) (*http.Response, error) {
 		// url.Error carries the URL (no secret in it) and the cause.
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			return nil, fmt.Errorf("GET %s: %v", redactURL(u), ue.Err)
+			return nil, fmt.Errorf("GET %s: %w", redactURL(u), ue.Err)
 		}
 		return nil, err
 	}
 	return resp, nil
+}
+
+// isCertError reports whether err is a TLS certificate verification
+// failure.
+func isCertError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
 // redactURL drops paging cursors from URLs shown in messages.

@@ -63,7 +63,8 @@ type Config struct {
 	// The fields below are not read from the file.
 
 	// HTTPClient sends the requests; nil means a client with a 120-second
-	// timeout that honours HTTPS_PROXY and SSL_CERT_FILE.
+	// timeout that honours HTTPS_PROXY/NO_PROXY and trusts the extra CA
+	// certificates of SSL_CERT_FILE or REQUESTS_CA_BUNDLE.
 	HTTPClient *http.Client
 	// Clock drives rate-limit waits; nil means the system clock.
 	Clock core.Clock

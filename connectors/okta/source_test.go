@@ -3,8 +3,11 @@ package okta
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -390,5 +393,34 @@ func TestUsersWarnsAboutAdditionalGroups(t *testing.T) {
 		if len(u.MemberGroups) != 0 {
 			t.Errorf("user %s MemberGroups = %v; want none", u.Email, u.MemberGroups)
 		}
+	}
+}
+
+func TestDefaultClientTrustsCABundle(t *testing.T) {
+	f, clock := newFixture()
+	srv := f.start(t)
+	cert := srv.Certificate()
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, srv.URL, f, clock) // no HTTPClient: the default one
+	t.Setenv("SSL_CERT_FILE", "")
+	before := len(f.requests)
+	_, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "REQUESTS_CA_BUNDLE") {
+		t.Fatalf("Users() without a CA bundle error = %v; want a certificate error that names REQUESTS_CA_BUNDLE", err)
+	}
+	if len(clock.waits) != 0 || len(f.requests) != before {
+		t.Errorf("a certificate error was retried (%d waits)", len(clock.waits))
+	}
+	t.Setenv("REQUESTS_CA_BUNDLE", bundle)
+	got, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing"}}, nil)
+	if err != nil || len(got.Users) != 2 {
+		t.Fatalf("Users() with REQUESTS_CA_BUNDLE = %d users, %v; want 2", len(got.Users), err)
+	}
+	t.Setenv("REQUESTS_CA_BUNDLE", filepath.Join(t.TempDir(), "missing.pem"))
+	if _, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing"}}, nil); err == nil || !strings.Contains(err.Error(), "REQUESTS_CA_BUNDLE") {
+		t.Errorf("Users() with a missing bundle error = %v; want one naming REQUESTS_CA_BUNDLE", err)
 	}
 }
