@@ -201,7 +201,7 @@ func (p *pipeline) buildSource(ctx context.Context, sec config.Secrets) (core.So
 		if c.IdentityType == "" {
 			c.IdentityType = p.opts.DefaultIdentityType
 		}
-		c.Logger = named(p.log, "csv")
+		c.Logger = named(p.log, loggerName(c.LoggerName, "csv"))
 		return csv.New(c), nil
 	case "ldap":
 		if node == nil {
@@ -214,7 +214,7 @@ func (p *pipeline) buildSource(ctx context.Context, sec config.Secrets) (core.So
 		if c.UserIdentityType == "" {
 			c.UserIdentityType = p.opts.DefaultIdentityType
 		}
-		return ldap.New(c, named(p.log, "ldap")), nil
+		return ldap.New(c, named(p.log, loggerName(c.LoggerName, "ldap"))), nil
 	case "okta":
 		if node == nil {
 			return nil, fmt.Errorf("directory_users.connectors.okta: the okta connector needs a connector-okta.yml")
@@ -226,7 +226,7 @@ func (p *pipeline) buildSource(ctx context.Context, sec config.Secrets) (core.So
 		if c.UserIdentityType == "" {
 			c.UserIdentityType = p.opts.DefaultIdentityType
 		}
-		return okta.New(c, named(p.log, "okta")), nil
+		return okta.New(c, named(p.log, loggerName(c.LoggerName, "okta"))), nil
 	case "adobe_console":
 		if node == nil {
 			return nil, fmt.Errorf("directory_users.connectors.adobe_console: the adobe_console connector needs a connector-adobe-console.yml")
@@ -238,7 +238,9 @@ func (p *pipeline) buildSource(ctx context.Context, sec config.Secrets) (core.So
 		// The console source only reads; it never runs in test mode.
 		t, err := p.buildTarget(&config.UMAPIConfig{Name: "adobe_console", File: c.File, OrgID: c.OrgID,
 			ClientID: c.ClientID.Reveal(), ClientSecret: c.ClientSecret.Reveal(), Host: c.Host, Endpoint: c.Endpoint,
-			AuthHost: c.AuthHost, AuthEndpoint: c.AuthEndpoint, Timeout: c.Timeout, Retries: c.Attempts(), SSLVerify: c.SSLVerify})
+			AuthHost: c.AuthHost, AuthEndpoint: c.AuthEndpoint, Timeout: c.Timeout, Retries: c.Attempts(),
+			// invocation_defaults.ssl_cert_verify covers every UMAPI connection (UST §1.2).
+			SSLVerify: c.SSLVerify && p.cfg.Invocation.SSLCertVerify})
 		if err != nil {
 			return nil, err
 		}
@@ -268,6 +270,14 @@ func (p *pipeline) buildTarget(u *config.UMAPIConfig) (*umapi.Client, error) {
 		ActionRate:   p.rf.actionRate,
 		Logger:       named(p.log, "umapi_client.connection"),
 	})
+}
+
+// loggerName is a connector's logger_name setting, or its default.
+func loggerName(configured, def string) string {
+	if configured != "" {
+		return configured
+	}
+	return def
 }
 
 // caBundle is SSL_CERT_FILE or UST's REQUESTS_CA_BUNDLE.
