@@ -190,12 +190,14 @@ func (m *Model) applyView(w, h int) []string {
 	ls := []string{m.st.title.Render(fmt.Sprintf("%s %s changes", head, num(a.total))) + m.st.dim.Render(" · "+fmtDuration(elapsed))}
 	sent, total, _, _ := a.sent()
 	done := len(a.results)
+	// Results arrive per change, requests per reply: take whichever has
+	// moved further, so the bar never lags what the lines below say.
 	pct := 0.0
-	switch {
-	case total > 0:
+	if total > 0 {
 		pct = float64(sent) / float64(total)
-	case a.total > 0:
-		pct = float64(done) / float64(a.total)
+	}
+	if a.total > 0 {
+		pct = max(pct, float64(done)/float64(a.total))
 	}
 	if !a.running && a.err == nil && a.res != nil && !a.res.Cancelled {
 		pct = 1

@@ -172,6 +172,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		run := m.tickRun
 		return m, m.tick(time.Second, func(time.Time) tea.Msg { return tickMsg{run} })
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Keys typed quickly (or sent by a script) arrive together;
+			// each is a command of its own.
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m, m.key(msg)
 	case progressMsg, throttleMsg, changeDoneMsg, planReadyMsg, appliedMsg:
 		cmd := m.event(msg)
@@ -405,7 +414,10 @@ func (m *Model) tabs() string {
 	if m.opts.Title != "" {
 		title += " · " + m.opts.Title
 	}
-	parts := []string{m.st.title.Render(title), " "}
+	// The tabs always show; a long title gives way.
+	const tabsWidth = 63
+	title = fit(title, max(m.width-tabsWidth, 8))
+	parts := []string{m.st.title.Render(strings.TrimRight(title, " ")), " "}
 	for s := scrFetch; s < nScreens; s++ {
 		label := fmt.Sprintf("%d %s", s+1, screenNames[s])
 		switch {

@@ -462,6 +462,10 @@ func (m *Model) explainCurrent() tea.Cmd {
 		return nil
 	}
 	c := m.review.list.rows[i].c
+	if c.Action == core.ActionCreateGroup {
+		m.status = "Explain tells about users; this change creates the group " + c.Group + "."
+		return nil
+	}
 	q := c.User.Email
 	if q == "" {
 		q = c.User.User

@@ -355,6 +355,17 @@ func TestQuitWithoutApply(t *testing.T) {
 	d.until("quit", func() bool { return d.quit })
 }
 
+// TestKeysArrivingTogether checks that runes read in one go ("2e", as a
+// script or a fast typist sends them) act as separate keys.
+func TestKeysArrivingTogether(t *testing.T) {
+	d, _ := start(t, fake.Config{})
+	d.press("3")
+	d.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2G")})
+	if d.screen() != "Review" || d.m.CursorChange().User.Email != "zoe.adams@example.org" {
+		t.Errorf("keys \"2G\" together: screen %s, cursor %v; want Review at the last row", d.screen(), d.m.CursorChange())
+	}
+}
+
 func TestHelpAndTabs(t *testing.T) {
 	d, _ := start(t, fake.Config{})
 	d.press("?")
