@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ const progressInterval = 100 * time.Millisecond
 // o.Journal.Sent. A change carried by several requests (a user joining many
 // groups through usergroup commands) appears in the Sent results of each;
 // it is done when all of them succeeded.
+//
+// A step of a usergroup command fails for all the users in its list, so
+// changes that failed inside usergroup commands are sent once more at the
+// end, one user a command, to learn which users really failed.
 //
 // Per-change failures are collected in the result and do not stop the run.
 // A request that fails as a whole after the target's retries fails its
@@ -96,71 +101,18 @@ func Apply(ctx context.Context, p *Plan, targets map[string]Target, o ApplyOptio
 	}
 	ex.total = len(pk.requests)
 
-	var runErr error
-	for seq := 0; seq < len(pk.requests); seq++ {
-		if ctx.Err() != nil {
-			res.Cancelled = true
-			break
+	ex.targets, ex.journal = targets, o.Journal
+	runErr := ex.sendAll(ctx, pk.requests)
+	if runErr == nil && !res.Cancelled && len(ex.retry) > 0 {
+		runErr = ex.resendUserGroupFailures(ctx)
+	}
+	// Failures waiting for a resend that did not happen stand as they are.
+	for _, id := range slices.Sorted(maps.Keys(ex.retry)) {
+		if ex.pending[id] > 0 {
+			delete(ex.pending, id)
 		}
-		r := pk.requests[seq]
-		ex.org = r.Org
-		ids := r.ChangeIDs()
-		if o.Journal != nil {
-			if err := o.Journal.Sending(seq, r.Org, r.Request, ids); err != nil {
-				runErr = fmt.Errorf("journal: %w", err)
-				break
-			}
-		}
-		resp, err := targets[r.Org].Send(ctx, r.Request, rep)
-		res.Requests++
-		var results []ChangeResult
-		stop := false
-		switch code := Code(err); {
-		case err == nil:
-			results = ex.mapResponse(r, resp)
-		case code == CodeCanceled:
-			// The target gave up waiting to retry: nothing more reached the
-			// server than an attempt whose outcome is unknown. Resending is
-			// safe, so these count as not sent.
-			res.Cancelled = true
-			stop = true
-			for _, id := range ids {
-				results = append(results, ChangeResult{ChangeID: id, Org: r.Org, Outcome: OutcomeSkipped, Message: "interrupted"})
-			}
-		default:
-			msg := err.Error()
-			if code != CodeUnauthenticated && code != CodePermissionDenied && code != CodeNotFound && code != CodeInvalidInput {
-				msg += " (the request may or may not have been applied)"
-			}
-			log.Error(fmt.Sprintf("sent actions %s may have failed: %s", requestIDs(r.Request), err), "org", r.Org)
-			for _, id := range ids {
-				results = append(results, ChangeResult{ChangeID: id, Org: r.Org, Outcome: OutcomeFailed, Code: ResultSendFailed, Message: msg})
-			}
-			ex.commandsFailed += len(r.Request.Commands)
-			if code == CodeUnauthenticated || code == CodePermissionDenied || code == CodeNotFound {
-				runErr = err
-				stop = true
-			}
-		}
-		if o.Journal != nil {
-			if jerr := o.Journal.Sent(seq, results); jerr != nil && runErr == nil {
-				runErr = fmt.Errorf("journal: %w", jerr)
-				stop = true
-			}
-		}
-		if res.Cancelled && Code(err) == CodeCanceled {
-			// Leave these changes to the not-sent list below.
-			ex.progress(false)
-			break
-		}
-		for _, cr := range results {
-			ex.record(cr)
-		}
-		ex.sent++
-		ex.progress(false)
-		if stop {
-			break
-		}
+		ex.finish(*ex.retry[id])
+		delete(ex.retry, id)
 	}
 	// Everything not (fully) sent.
 	var notSent []int
@@ -195,6 +147,100 @@ func Apply(ctx context.Context, p *Plan, targets map[string]Target, o ApplyOptio
 	return res, runErr
 }
 
+// sendAll sends reqs in order, stopping early on cancellation or on a
+// failure that every later request would share.
+func (ex *executor) sendAll(ctx context.Context, reqs []PackedRequest) error {
+	for _, r := range reqs {
+		if ctx.Err() != nil {
+			ex.res.Cancelled = true
+			return nil
+		}
+		seq := ex.seq
+		ex.seq++
+		ex.org = r.Org
+		ids := r.ChangeIDs()
+		if ex.journal != nil {
+			if err := ex.journal.Sending(seq, r.Org, r.Request, ids); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+		}
+		resp, err := ex.targets[r.Org].Send(ctx, r.Request, ex.rep)
+		ex.res.Requests++
+		var results []ChangeResult
+		var runErr error
+		stop := false
+		switch code := Code(err); {
+		case err == nil:
+			results = ex.mapResponse(r, resp)
+		case code == CodeCanceled:
+			// The target gave up waiting to retry: nothing more reached the
+			// server than an attempt whose outcome is unknown. Resending is
+			// safe, so these count as not sent.
+			ex.res.Cancelled = true
+			for _, id := range ids {
+				results = append(results, ChangeResult{ChangeID: id, Org: r.Org, Outcome: OutcomeSkipped, Message: "interrupted"})
+			}
+		default:
+			msg := err.Error()
+			if code != CodeUnauthenticated && code != CodePermissionDenied && code != CodeNotFound && code != CodeInvalidInput {
+				msg += " (the request may or may not have been applied)"
+			}
+			ex.log.Error(fmt.Sprintf("sent actions %s may have failed: %s", requestIDs(r.Request), err), "org", r.Org)
+			for _, id := range ids {
+				results = append(results, ChangeResult{ChangeID: id, Org: r.Org, Outcome: OutcomeFailed, Code: ResultSendFailed, Message: msg})
+			}
+			ex.commandsFailed += len(r.Request.Commands)
+			if code == CodeUnauthenticated || code == CodePermissionDenied || code == CodeNotFound {
+				runErr, stop = err, true
+			}
+		}
+		if ex.journal != nil {
+			if jerr := ex.journal.Sent(seq, results); jerr != nil && runErr == nil {
+				runErr, stop = fmt.Errorf("journal: %w", jerr), true
+			}
+		}
+		if Code(err) == CodeCanceled {
+			// Leave these changes to the not-sent list.
+			ex.progress(false)
+			return runErr
+		}
+		for _, cr := range results {
+			ex.record(cr)
+		}
+		ex.sent++
+		ex.progress(false)
+		if stop {
+			return runErr
+		}
+	}
+	return nil
+}
+
+// resendUserGroupFailures sends again, as user commands, the changes that
+// failed inside usergroup commands. A usergroup step fails as a whole when
+// one of its users cannot be added (deleted since the read, say), and the
+// server then skips the command's later steps: resending each user alone
+// tells which users really failed. The commands are idempotent, so the
+// members that did get in are not harmed.
+func (ex *executor) resendUserGroupFailures(ctx context.Context) error {
+	fb := &Plan{Orgs: ex.plan.Orgs, TestMode: ex.plan.TestMode}
+	for _, id := range slices.Sorted(maps.Keys(ex.retry)) {
+		fb.Changes = append(fb.Changes, *ex.byID[id])
+	}
+	reqs := pack(fb, nil).requests
+	for i := range reqs {
+		// The sync session was closed by the last request already.
+		reqs[i].Request.SyncStart, reqs[i].Request.SyncEnd = false, false
+		for _, id := range reqs[i].ChangeIDs() {
+			ex.pending[id]++
+		}
+	}
+	ex.total += len(reqs)
+	ex.log.Info(fmt.Sprintf("resending %d changes that failed in user group commands, one user a command", len(fb.Changes)))
+	ex.resending = true
+	return ex.sendAll(ctx, reqs)
+}
+
 // executor is the state of one Apply.
 type executor struct {
 	plan  *Plan
@@ -209,6 +255,15 @@ type executor struct {
 	// status accumulates its outcome until then.
 	pending map[int]int
 	status  map[int]*ChangeResult
+
+	targets   map[string]Target
+	journal   Journal
+	seq       int
+	resending bool
+	// retry holds changes that failed in a usergroup command, to be sent
+	// again as user commands; ugFailed marks them as they fail.
+	retry    map[int]*ChangeResult
+	ugFailed map[int]bool
 
 	total, sent                       int
 	commandsSucceeded, commandsFailed int
@@ -233,6 +288,14 @@ func (ex *executor) record(cr ChangeResult) {
 	if ex.pending[cr.ChangeID] <= 0 {
 		delete(ex.pending, cr.ChangeID)
 		delete(ex.status, cr.ChangeID)
+		if st.Outcome == OutcomeFailed && ex.ugFailed[cr.ChangeID] && !ex.resending {
+			if ex.retry == nil {
+				ex.retry = map[int]*ChangeResult{}
+			}
+			ex.retry[cr.ChangeID] = st
+			return
+		}
+		delete(ex.retry, cr.ChangeID)
 		ex.finish(*st)
 	}
 }
@@ -277,10 +340,17 @@ func (ex *executor) mapResponse(r PackedRequest, resp ActionResponse) []ChangeRe
 	for _, id := range ids {
 		out[id] = &ChangeResult{ChangeID: id, Org: r.Org, Outcome: OutcomeSucceeded}
 	}
+	curCmd := 0
 	fail := func(id int, code, msg string) {
 		cr := out[id]
 		if cr.Outcome != OutcomeFailed {
 			cr.Outcome, cr.Code, cr.Message = OutcomeFailed, code, msg
+		}
+		if r.Request.Commands[curCmd].UserGroup != "" && ex.byID[id] != nil && ex.byID[id].Action != ActionCreateGroup {
+			if ex.ugFailed == nil {
+				ex.ugFailed = map[int]bool{}
+			}
+			ex.ugFailed[id] = true
 		}
 	}
 	type issueSet struct {
@@ -334,6 +404,7 @@ func (ex *executor) mapResponse(r PackedRequest, resp ActionResponse) []ChangeRe
 			continue
 		}
 		failedCmds++
+		curCmd = i
 		first := len(r.Carries[i])
 		for _, e := range set.errs {
 			for _, s := range stepsOf(i, e.Step) {

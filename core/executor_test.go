@@ -337,7 +337,15 @@ func TestApplyMapsErrorsToChanges(t *testing.T) {
 		Change{Action: ActionAddGroups, User: fed("g@e.org"), Groups: []string{"x"}},                             // 7
 		Change{Action: ActionCreate, User: UserRef{User: "h@e.org"}},                                             // 8: no type
 	)
-	ft := &fakeTarget{respond: func(_ int, req ActionRequest) (ActionResponse, error) {
+	ft := &fakeTarget{respond: func(n int, req ActionRequest) (ActionResponse, error) {
+		if n == 1 {
+			// The usergroup failure resent user by user: only c fails.
+			if len(req.Commands) != 3 || req.Commands[0].User != "c@e.org" {
+				t.Errorf("resend = %+v; want user commands for c, d and f", req.Commands)
+			}
+			return ActionResponse{Result: "partial", Completed: 2, NotCompleted: 1, Errors: []ActionIssue{
+				{Index: 0, Step: 0, Code: "error.usergroup.readonly.add_user_not_allowed", Message: "read-only"}}}, nil
+		}
 		// Commands: a (create, add), b, g (update, add), usergroup team.
 		return ActionResponse{Result: "partial", Completed: 1, NotCompleted: 3, Errors: []ActionIssue{
 			{Index: 0, Step: 1, Code: "error.group.not_found", Message: "Group missing was not found"},
@@ -356,8 +364,8 @@ func TestApplyMapsErrorsToChanges(t *testing.T) {
 		{ChangeID: 1, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: "error.group.not_found", Message: "Group missing was not found"},
 		{ChangeID: 2, Org: PrimaryOrg, Outcome: OutcomeSucceeded, Warnings: []string{"warning.x: careful"}},
 		{ChangeID: 3, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: "error.usergroup.readonly.add_user_not_allowed", Message: "read-only"},
-		{ChangeID: 4, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: "error.usergroup.readonly.add_user_not_allowed", Message: "read-only"},
-		{ChangeID: 5, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: "error.usergroup.readonly.add_user_not_allowed", Message: "read-only"},
+		{ChangeID: 4, Org: PrimaryOrg, Outcome: OutcomeSucceeded},
+		{ChangeID: 5, Org: PrimaryOrg, Outcome: OutcomeSucceeded},
 		{ChangeID: 6, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: "error.user.not_found", Message: "no such user"},
 		{ChangeID: 7, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: ResultNotRun, Message: "not applied: step 0 of the same command failed first"},
 		{ChangeID: 8, Org: PrimaryOrg, Outcome: OutcomeFailed, Code: "usersync.invalid_change", Message: `cannot create a user of identity type ""`},
@@ -368,15 +376,17 @@ func TestApplyMapsErrorsToChanges(t *testing.T) {
 	if len(rep.done) != len(want) {
 		t.Errorf("ChangeDone called %d times; want %d", len(rep.done), len(want))
 	}
-	if got, want := res.Orgs[PrimaryOrg], (OrgStats{Total: 9, Success: 2, Errors: 7}); got != want {
+	if got, want := res.Orgs[PrimaryOrg], (OrgStats{Total: 9, Success: 4, Errors: 5}); got != want {
 		t.Errorf("org stats = %+v; want %+v", got, want)
 	}
 	last := rep.progress[len(rep.progress)-1]
-	if !last.Done || last.RequestsSent != 1 || last.RequestsTotal != 1 || last.CommandsFailed != 3 || last.CommandsSucceeded != 1 {
-		t.Errorf("final progress = %+v; want done, 1/1 requests, 1 command succeeded, 3 failed", last)
+	if !last.Done || last.RequestsSent != 2 || last.RequestsTotal != 2 || last.CommandsFailed != 4 || last.CommandsSucceeded != 3 {
+		t.Errorf("final progress = %+v; want done, 2/2 requests, 3 commands succeeded, 4 failed", last)
 	}
-	if len(j.events) != 2 || j.events[0] != "sending 0 primary [0 1 2 3 4 5 6 7]" {
-		t.Errorf("journal = %q; want sending then sent of request 0", j.events)
+	wantJournal := []string{"sending 0 primary [0 1 2 3 4 5 6 7]", "sent 0 [0:succeeded 1:failed 2:succeeded 3:failed 4:failed 5:failed 6:failed 7:failed]",
+		"sending 1 primary [3 4 5]", "sent 1 [3:failed 4:succeeded 5:succeeded]"}
+	if diff := cmp.Diff(wantJournal, j.events); diff != "" {
+		t.Errorf("journal mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -480,8 +490,8 @@ func TestApplyRequestFailures(t *testing.T) {
 }
 
 func TestApplyUserGroupChangeSpreadOverRequests(t *testing.T) {
-	// 150 users join groups a and b: 300 pairs, 3 usergroup commands... all
-	// in one request; a user's change is done only when both groups are.
+	// 150 users join groups a and b: 300 pairs, 4 usergroup commands in one
+	// request; a user's change is done only when both groups are.
 	var changes []Change
 	for i := range 150 {
 		changes = append(changes, Change{Action: ActionAddGroups, User: fed(fmt.Sprintf("u%03d@e.org", i)), Groups: []string{"a", "b"}})
@@ -504,10 +514,15 @@ func TestApplyUserGroupChangeSpreadOverRequests(t *testing.T) {
 	if len(rep.done) != 150 || len(res.Results) != 150 {
 		t.Fatalf("ChangeDone %d times, %d results; want 150", len(rep.done), len(res.Results))
 	}
+	// Group b's commands failed for everyone; resent one user a command
+	// (15 more requests), every change succeeds.
 	for _, r := range res.Results {
-		if r.Outcome != OutcomeFailed {
-			t.Fatalf("change %d = %s; want failed (group b failed for everyone)", r.ChangeID, r.Outcome)
+		if r.Outcome != OutcomeSucceeded {
+			t.Fatalf("change %d = %+v; want succeeded after the resend", r.ChangeID, r)
 		}
+	}
+	if len(ft.reqs) != 16 || res.Requests != 16 {
+		t.Errorf("%d requests (%d counted); want 1 + 15", len(ft.reqs), res.Requests)
 	}
 }
 
