@@ -229,30 +229,57 @@ func (p *planner) tracked() bool {
 	return p.o.AdobeOnlyAction == AdobeOnlyWriteFile || p.manage()
 }
 
-func (p *planner) warn(msg string, args ...any) {
-	p.log.Warn(msg, args...)
-	p.note(msg, args...)
-}
-
-func (p *planner) errorf(msg string, args ...any) {
-	p.log.Error(msg, args...)
-	p.note(msg, args...)
-}
-
-func (p *planner) note(msg string, args ...any) {
-	if len(p.plan.Warnings) > maxPlanWarnings {
-		return
+// logf logs one of UST's messages; the message is only formatted when the
+// level is enabled, since a million-user run would otherwise format
+// messages nobody reads.
+func (p *planner) logf(level slog.Level, format string, args ...any) {
+	if p.log.Enabled(p.ctx, level) {
+		p.log.Log(p.ctx, level, fmt.Sprintf(format, args...))
 	}
-	if len(p.plan.Warnings) == maxPlanWarnings {
+}
+
+// warnf logs a warning and keeps it in the plan.
+func (p *planner) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.log.Warn(msg)
+	p.note(msg)
+}
+
+// errorf logs an error that skips a user and keeps it in the plan.
+func (p *planner) errorf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.log.Error(msg)
+	p.note(msg)
+}
+
+func (p *planner) note(msg string) {
+	switch {
+	case len(p.plan.Warnings) < maxPlanWarnings:
+		p.plan.Warnings = append(p.plan.Warnings, msg)
+	case len(p.plan.Warnings) == maxPlanWarnings:
 		p.plan.Warnings = append(p.plan.Warnings, "more warnings were logged")
-		return
 	}
-	var b strings.Builder
-	b.WriteString(msg)
-	for i := 0; i+1 < len(args); i += 2 {
-		fmt.Fprintf(&b, " %v=%v", args[i], args[i+1])
+}
+
+// pySet formats names as UST's logs show a Python set.
+func pySet(names []string) string {
+	if len(names) == 0 {
+		return "set()"
 	}
-	p.plan.Warnings = append(p.plan.Warnings, b.String())
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "'" + n + "'"
+	}
+	return "{" + strings.Join(q, ", ") + "}"
+}
+
+// pyDict formats attribute changes as UST's logs show a Python dict.
+func pyDict(as []AttrChange) string {
+	q := make([]string, len(as))
+	for i, a := range as {
+		q[i] = "'" + a.Name + "': '" + a.After + "'"
+	}
+	return "{" + strings.Join(q, ", ") + "}"
 }
 
 func (p *planner) normGroup(s string) string {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sort"
 	"strings"
@@ -50,7 +51,7 @@ func (p *planner) syncOrg(oi int) error {
 		}
 		k, ok := adobeKey(a)
 		if !ok {
-			p.warn("Ignoring Adobe user with invalid user key", "org", name, "user", a.Email, "type", string(a.Type))
+			p.warnf("Ignoring umapi user with empty user key: {type: %s, email: %s, username: %s, domain: %s} in %s", a.Type, a.Email, a.Username, a.Domain, orgLabel(name))
 			continue
 		}
 		ri, viaEmail := match[i]>>1, match[i]&1 == 1
@@ -67,7 +68,7 @@ func (p *planner) syncOrg(oi int) error {
 			}
 		}
 		if dup {
-			p.log.Debug("Ignoring Adobe user already processed", "org", name, "user", k.String())
+			p.logf(slog.LevelDebug, "Ignoring umapi user. This user has already been processed: %s", k)
 			continue
 		}
 		if ri >= 0 && p.recs[ri].inOrg(oi) {
@@ -78,9 +79,9 @@ func (p *planner) syncOrg(oi int) error {
 		cur := p.currentGroups(a)
 		if primary {
 			p.c.AdobeUsersRead++
-			if why := p.excluded(a, k, cur); why != "" {
+			if why, due := p.excluded(a, k, cur); why != "" {
 				p.c.Excluded++
-				p.log.Debug("Excluding adobe user", "user", k.String(), "reason", why)
+				p.logf(slog.LevelDebug, "Excluding adobe user (due to %s): %s", due, k)
 				if traced {
 					p.tr.add("exclusion", "excluded", "in the primary org the Adobe account %s is excluded: %s; it is never changed", k.String(), why)
 				}
@@ -153,23 +154,49 @@ func (p *planner) currentGroups(a *AdobeUser) []string {
 	return cur
 }
 
-// excluded returns why a primary-org Adobe user is excluded (§3.5 step 5),
-// or "".
-func (p *planner) excluded(a *AdobeUser, k userKey, cur []string) string {
+// excluded returns why a primary-org Adobe user is excluded (§3.5 step 5)
+// and UST's one-word cause, or "".
+func (p *planner) excluded(a *AdobeUser, k userKey, cur []string) (why, due string) {
 	if p.excludeTypes[k.Type] {
-		return fmt.Sprintf("its identity type %s is in exclude_identity_types", k.Type)
+		return fmt.Sprintf("its identity type %s is in exclude_identity_types", k.Type), "type"
 	}
 	for _, g := range cur {
 		if p.excludeGrps[g] {
-			return fmt.Sprintf("it is in group %q of exclude_adobe_groups", g)
+			return fmt.Sprintf("it is in group %q of exclude_adobe_groups", g), "group"
 		}
 	}
 	for i, re := range p.excludeUsers {
 		if re.MatchString(k.Username) {
-			return fmt.Sprintf("its username %q matches exclude_users %q", k.Username, p.o.ExcludeUsers[i].String())
+			return fmt.Sprintf("its username %q matches exclude_users %q", k.Username, p.o.ExcludeUsers[i].String()), "name"
 		}
 	}
-	return ""
+	return "", ""
+}
+
+// logStray logs UST's line for an Adobe-only user's action.
+func (p *planner) logStray(oi int, a Action, key string) {
+	org := p.g.orgs[oi]
+	if oi == 0 {
+		switch a {
+		case ActionRemoveAllGroups:
+			p.logf(slog.LevelInfo, "Removing all adobe groups for Adobe-only user: %s", key)
+		case ActionRemoveFromOrg:
+			p.logf(slog.LevelInfo, "Removing Adobe-only user: %s", key)
+		case ActionDelete:
+			p.logf(slog.LevelInfo, "Deleting Adobe-only user: %s", key)
+		default:
+			p.logf(slog.LevelInfo, "Removing mapped groups from Adobe-only user: %s", key)
+		}
+		return
+	}
+	switch a {
+	case ActionRemoveAllGroups:
+		p.logf(slog.LevelInfo, "Removing all adobe groups in %s for Adobe-only user: %s", org, key)
+	case ActionRemoveFromOrg, ActionDelete:
+		p.logf(slog.LevelInfo, "Removing Adobe-only user from %s: %s", org, key)
+	default:
+		p.logf(slog.LevelInfo, "Removing mapped groups in %s from Adobe-only user: %s", org, key)
+	}
 }
 
 // adobeOnly records an Adobe user with no selected directory counterpart
@@ -180,6 +207,7 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 		if oi == 0 {
 			p.c.Excluded++
 		}
+		p.logf(slog.LevelDebug, "Excluding Adobe-only user: %s", k)
 		if traced {
 			p.tr.add("adobe-only", "excluded", "in %s the Adobe account %s has no selected directory user; --adobe-only-user-action exclude leaves it alone", orgLabel(name), k.String())
 		}
@@ -212,6 +240,7 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 	}
 	run.strayKeys[k] = len(run.strays)
 	run.strays = append(run.strays, strayRec{k: k, ref: strayRef(a, k), remove: remove})
+	p.logf(slog.LevelDebug, "Found Adobe-only user: %s", k)
 	if traced {
 		p.tr.adobeOnly = true
 		p.tr.add("adobe-only", "adobe-only", "in %s the Adobe account %s has no selected directory user, so it is an Adobe-only user (--adobe-only-user-action %s)", orgLabel(name), k.String(), p.plan.AdobeOnlyAction)
@@ -262,7 +291,7 @@ func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []strin
 	p.updated[key] = struct{}{}
 	ref := UserRef{User: a.Email, Type: k.Type, Email: a.Email, UseAdobeID: k.Type == AdobeID}
 	if len(attrs) > 0 {
-		p.log.Info("Updating info for user", "user", key, "changes", attrNames(attrs))
+		p.logf(slog.LevelInfo, "Updating info for user key: %s changes: %s", key, pyDict(attrs))
 		why := make([]string, 0, len(attrs))
 		for _, c := range attrs {
 			if c.Before == c.After {
@@ -276,7 +305,11 @@ func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []strin
 			Reasons: why})
 	}
 	if len(remove) > 0 || len(add) > 0 {
-		p.log.Info("Managing groups for user", "org", org, "user", key, "added", add, "removed", remove)
+		if oi == 0 {
+			p.logf(slog.LevelInfo, "Managing groups for user key: %s added: %s removed: %s", key, pySet(add), pySet(remove))
+		} else {
+			p.logf(slog.LevelInfo, "Managing groups in %s for user key: %s added: %s removed: %s", org, key, pySet(add), pySet(remove))
+		}
 	}
 	if len(remove) > 0 {
 		p.emit(Change{Org: org, Action: ActionRemoveGroups, Key: key, User: ref, Groups: remove,
@@ -290,14 +323,6 @@ func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []strin
 	}
 }
 
-func attrNames(as []AttrChange) []string {
-	out := make([]string, len(as))
-	for i, a := range as {
-		out[i] = a.Name
-	}
-	return out
-}
-
 // attrDiff compares a matched user's attributes (§3.6). Only attributes in
 // update_attributes change; other differences are warned about.
 func (p *planner) attrDiff(rec *dirRec, a *AdobeUser, k userKey, traced bool) []AttrChange {
@@ -305,7 +330,7 @@ func (p *planner) attrDiff(rec *dirRec, a *AdobeUser, k userKey, traced bool) []
 	var out []AttrChange
 	consider := func(name, before, after string) {
 		if !p.updAttrs[name] {
-			p.warn("Attribute differs but is not in update_attributes; not updated", "user", k.String(), "attribute", name)
+			p.warnf("Not updating %s for user key: %s (%q in the directory, %q in Adobe): %s is not in update_attributes", name, k, after, before, name)
 			if traced {
 				p.tr.add("result", "not updated", "%s differs (%q in Adobe, %q in the directory) but is not listed in update_attributes", name, before, after)
 			}
@@ -366,7 +391,7 @@ func (p *planner) create(oi int, rec *dirRec) {
 	t := rec.k.Type
 	if !p.push() && (t == FederatedID || t == EnterpriseID) {
 		if _, clash := p.adobeIDEmails[rec.k.Email]; clash {
-			p.warn("Skipping user creation: an Adobe ID already exists with this email", "user", rec.k.String(), "email", u.Email)
+			p.warnf("Skipping user creation for: %s - AdobeID already exists with %s", rec.k, u.Email)
 			if traced {
 				p.tr.add("result", "not created", "an Adobe ID with the email %q exists, so the %s account is not created", u.Email, t)
 			}
@@ -379,7 +404,7 @@ func (p *planner) create(oi int, rec *dirRec) {
 	}
 	if country == "" {
 		if t != EnterpriseID {
-			p.errorf("User cannot be added without a specified country code", "user", rec.k.String())
+			p.errorf("User cannot be added without a specified country code: %s", rec.k)
 			if traced {
 				p.tr.add("result", "not created", "the user has no country and default_country_code is not set; a %s account needs one", t)
 			}
@@ -395,7 +420,7 @@ func (p *planner) create(oi int, rec *dirRec) {
 	if !emailShaped(username) {
 		ref.Domain = strings.TrimSpace(u.Domain)
 		if ref.Domain == "" {
-			p.errorf("Skipping user: a username that is not an email needs a domain", "user", username)
+			p.errorf("Skipping user %s: a username that is not an email needs a domain", username)
 			return
 		}
 	}
@@ -460,7 +485,11 @@ func (p *planner) create(oi int, rec *dirRec) {
 			p.updated[key] = struct{}{}
 		}
 	}
-	p.log.Info("Queuing new user", "org", org, "user", key)
+	if oi == 0 && !p.o.TrustedConnector {
+		p.logf(slog.LevelInfo, "Queuing new user with user key: %s", key)
+	} else {
+		p.logf(slog.LevelInfo, "Queuing new user for umapi %s with user key: %s", org, key)
+	}
 }
 
 // autoCreate plans user groups for mapped groups the org lacks (§3.13).
@@ -508,7 +537,7 @@ func (p *planner) processStrays() {
 	p.plan.Limit = lim
 	if lim.Exceeded {
 		p.log.Log(p.ctx, LevelCritical, fmt.Sprintf("Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s)", lim.Count, lim.Setting))
-		p.note("Adobe-only actions withheld: max_adobe_only_users exceeded", "count", lim.Count, "max", lim.Max)
+		p.note(fmt.Sprintf("Adobe-only actions withheld: %d Adobe-only users exceed max_adobe_only_users %s (at most %d)", lim.Count, lim.Setting, lim.Max))
 	} else {
 		p.c.StraysProcessed = len(prim.strays)
 	}
@@ -564,7 +593,7 @@ func (p *planner) strayChange(oi int, s *strayRec, act AdobeOnlyKind, lim *Limit
 	if lim.Exceeded {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("withheld: %d Adobe-only users exceed max_adobe_only_users %s", lim.Count, lim.Setting))
 	} else {
-		p.log.Info("Processing Adobe-only user", "org", org, "user", key, "action", string(c.Action))
+		p.logStray(oi, c.Action, key)
 	}
 	p.strayChg.add(c)
 }
@@ -579,7 +608,7 @@ func (p *planner) fromList() {
 		}
 		oi, ok := p.g.orgIdx[orgName]
 		if !ok {
-			p.errorf("Adobe-only list names an unknown org; ignored", "org", orgName, "user", s.Email)
+			p.errorf("Invalid input line, ignored: unknown umapi %q for %s", orgName, s.Email)
 			continue
 		}
 		username := s.User.User
@@ -588,7 +617,7 @@ func (p *planner) fromList() {
 		}
 		k, ok := makeKey(s.Type, username, s.Domain, s.Email)
 		if !ok {
-			p.errorf("Invalid input line, ignored", "type", string(s.Type), "user", username, "domain", s.Domain)
+			p.errorf("Invalid input line, ignored: {type: %s, username: %s, domain: %s, email: %s}", s.Type, username, s.Domain, s.Email)
 			continue
 		}
 		run := &p.orgs[oi]

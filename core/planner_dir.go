@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 )
@@ -14,7 +15,7 @@ func (p *planner) loadDirectory() error {
 	p.idx = newRecIndex(len(users), func(i int32) string { return p.recs[i].k.Username })
 	p.recs = make([]dirRec, 0, len(users))
 	for _, g := range p.snap.Directory.MissingGroups {
-		p.note("Directory group not found; its members cannot be selected or mapped", "group", g)
+		p.note(fmt.Sprintf("Directory group %q was not found; its members cannot be selected or mapped", g))
 	}
 	def := p.o.DefaultIdentityType
 	if def == "" {
@@ -32,7 +33,7 @@ func (p *planner) loadDirectory() error {
 		}
 		k, ok := directoryKey(u, def)
 		if !ok {
-			p.warn("Ignoring directory user with invalid user key", "user", u.Email, "username", u.Username, "origin", u.Origin)
+			p.warnf("Ignoring directory user with empty user key: %s", describeDir(u))
 			if traced {
 				p.tr.add("source", "ignored", "the record has no valid user key (type, username or email and domain are missing or invalid), so it is ignored")
 			}
@@ -72,7 +73,7 @@ func (p *planner) loadDirectory() error {
 			// will be sent (UST keeps the old key; see docs/sync-rules.md).
 			nk, ok := directoryKey(rec.u, def)
 			if !ok {
-				p.warn("Ignoring directory user whose attributes the hook made invalid", "user", u.Email)
+				p.warnf("Ignoring directory user whose attributes the hook made invalid: %s", describeDir(rec.u))
 				continue
 			}
 			rec.k = nk
@@ -81,7 +82,7 @@ func (p *planner) loadDirectory() error {
 			// Directory users sharing an email or username collapse into one
 			// record (UST §3.4.2); the later record's attributes win.
 			old := &p.recs[ri]
-			p.log.Debug("Directory users share an email or username; merging", "first", old.k.String(), "second", rec.k.String())
+			p.logf(slog.LevelDebug, "Directory users %s and %s share an email or username; merged", old.k, rec.k)
 			old.u, old.k = rec.u, rec.k
 			for _, w := range rec.wants {
 				old.addWant(int(w.org), w.name, w.why)
@@ -199,11 +200,11 @@ func (p *planner) runHook(rec *dirRec, traced bool) error {
 		TargetAttributes: ta,
 		TargetGroups:     append([]string(nil), before...),
 	}
-	p.log.Debug("Target groups, before", "user", u.Email, "groups", hc.TargetGroups)
+	p.logf(slog.LevelDebug, "Target groups, before: %s", pySet(hc.TargetGroups))
 	if err := p.o.Hook.Run(p.ctx, hc); err != nil {
 		return fmt.Errorf("after_mapping_hook for %s: %w", u.Email, err)
 	}
-	p.log.Debug("Target groups, after", "user", u.Email, "groups", hc.TargetGroups)
+	p.logf(slog.LevelDebug, "Target groups, after: %s", pySet(hc.TargetGroups))
 	if traced {
 		p.tr.add("hook", "ran", "after_mapping_hook ran with target groups %s and returned %s", quoteList(before), quoteList(hc.TargetGroups))
 	}
@@ -244,7 +245,7 @@ func (p *planner) runHook(rec *dirRec, traced bool) error {
 		}
 		ref, ok := p.g.known[q]
 		if !ok {
-			p.errorf("Target adobe group is not known; ignored", "group", q, "user", u.Email)
+			p.errorf("Target adobe group %s is not known; ignored", q)
 			if traced {
 				p.tr.add("hook", "ignored", "the hook added %q, which is not a known group (map it or list it in extended_adobe_groups)", q)
 			}
@@ -287,7 +288,7 @@ func (p *planner) checkAdditional() error {
 				return Errorf(CodeInvalidInput, "additional_groups",
 					"additional group resolution conflict: %s map to %q on %s", quoteList(srcs), target, orgLabel(p.g.orgs[oi]))
 			}
-			p.log.Info(fmt.Sprintf("Mapped additional group '%s' to '%s' on '%s'", srcs[0], target, orgLabel(p.g.orgs[oi])))
+			p.logf(slog.LevelInfo, "Mapped additional group '%s' to '%s' on '%s'", srcs[0], target, orgLabel(p.g.orgs[oi]))
 		}
 	}
 	return nil

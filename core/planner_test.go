@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -1025,6 +1026,32 @@ func TestEveryChangeHasRuleAndReasons(t *testing.T) {
 			if c.Rule == "" || len(c.Reasons) == 0 {
 				t.Errorf("%s: change %s %s has rule %q, reasons %q", o.Strategy, c.Action, c.Key, c.Rule, c.Reasons)
 			}
+		}
+	}
+}
+
+func TestUSTLogMessages(t *testing.T) { // §7: grep-compatible log lines, logger "processor"
+	var buf strings.Builder
+	o := planOpts(func(o *Options) {
+		o.AdobeOnlyAction = AdobeOnlyDelete
+		o.UpdateUserInfo = true
+		o.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	d := dirU("ana@x.com", "Marketing")
+	d.Firstname = "Ana"
+	mustBuildPlan(t, planSnap([]DirectoryUser{d, dirU("new@x.com", "Design"), {Email: "bad"}},
+		[]AdobeUser{adobeU("ana@x.com"), adobeU("gone@x.com")}), o)
+	out := buf.String()
+	for _, want := range []string{
+		"Queuing new user with user key: federatedID,new@x.com,,new@x.com",
+		"Updating info for user key: federatedID,ana@x.com,,ana@x.com changes: {'firstname': 'Ana'}",
+		"Managing groups for user key: federatedID,ana@x.com,,ana@x.com added: {'all apps'} removed: set()",
+		"Deleting Adobe-only user: federatedID,gone@x.com,,gone@x.com",
+		"Ignoring directory user with empty user key",
+		"logger=processor",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
 		}
 	}
 }
