@@ -204,7 +204,7 @@ func TestExampleConfigParses(t *testing.T) {
 	}
 }
 
-func configParse(t *testing.T, yml string) (*config.Node, error) {
+func configParse(t testing.TB, yml string) (*config.Node, error) {
 	t.Helper()
 	return config.Parse(filepath.Join(t.TempDir(), "connector-ldap.yml"), []byte(yml), "")
 }

@@ -29,7 +29,12 @@ import (
 // seeded with slapadd before it starts (much faster than adding over the
 // wire). Tests that need it call needSlapd.
 var slapd struct {
-	skip     string // why LDAP integration tests are skipped, if they are
+	skip string // why LDAP integration tests are skipped, if they are
+	slapdInstance
+}
+
+// slapdInstance is one running slapd.
+type slapdInstance struct {
 	dir      string
 	ldapURL  string // ldap://127.0.0.1:PORT
 	ldapsURL string // ldaps://127.0.0.1:PORT
@@ -91,59 +96,58 @@ func runWithSlapd(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	stop, err := startSlapd(bin, dir, directoryLDIF())
+	inst, stop, err := startSlapd(bin, dir, directoryLDIF())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "slapd harness: cannot start slapd:", err)
 		return 1
 	}
 	defer stop()
+	slapd.slapdInstance = *inst
 	return m.Run()
 }
 
 // startSlapd writes certificates, a slapd.conf and the data, and starts
 // slapd in the foreground. stop kills it; the process also dies with the
 // test binary (Pdeathsig), so a crashed or timed-out test leaves nothing.
-func startSlapd(bin, dir, ldif string) (stop func(), err error) {
-	slapd.dir = dir
+func startSlapd(bin, dir, ldif string) (inst *slapdInstance, stop func(), err error) {
+	inst = &slapdInstance{dir: dir, caFile: filepath.Join(dir, "ca.pem"), confFile: filepath.Join(dir, "slapd.conf")}
 	if err := writeCerts(dir); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	slapd.caFile = filepath.Join(dir, "ca.pem")
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "usersync-test.schema"), []byte(testSchema), 0o600); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	slapd.confFile = filepath.Join(dir, "slapd.conf")
-	if err := os.WriteFile(slapd.confFile, []byte(slapdConf(dir, moduleDir())), 0o600); err != nil {
-		return nil, err
+	if err := os.WriteFile(inst.confFile, []byte(slapdConf(dir, moduleDir())), 0o600); err != nil {
+		return nil, nil, err
 	}
 	ldifFile := filepath.Join(dir, "seed.ldif")
 	if err := os.WriteFile(ldifFile, []byte(ldif), 0o600); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slapadd := filepath.Join(filepath.Dir(bin), "slapadd")
 	if _, err := os.Stat(slapadd); err != nil {
 		slapadd = bin // slapd run as slapadd behaves as slapadd
 	}
-	cmd := exec.Command(slapadd, "-T", "add", "-q", "-f", slapd.confFile, "-l", ldifFile)
+	cmd := exec.Command(slapadd, "-T", "add", "-q", "-f", inst.confFile, "-l", ldifFile)
 	if filepath.Base(slapadd) == "slapadd" {
-		cmd = exec.Command(slapadd, "-q", "-f", slapd.confFile, "-l", ldifFile)
+		cmd = exec.Command(slapadd, "-q", "-f", inst.confFile, "-l", ldifFile)
 	}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("slapadd: %v\n%s", err, out)
+		return nil, nil, fmt.Errorf("slapadd: %v\n%s", err, out)
 	}
-	ldapPort, ldapsPort, err := freePort(), freePort(), error(nil)
-	slapd.ldapURL = fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort)
-	slapd.ldapsURL = fmt.Sprintf("ldaps://127.0.0.1:%d", ldapsPort)
+	ldapPort, ldapsPort := freePort(), freePort()
+	inst.ldapURL = fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort)
+	inst.ldapsURL = fmt.Sprintf("ldaps://127.0.0.1:%d", ldapsPort)
 	var stderr bytes.Buffer
-	proc := exec.Command(bin, "-d", "0", "-f", slapd.confFile,
-		"-h", slapd.ldapURL+"/ "+slapd.ldapsURL+"/")
+	proc := exec.Command(bin, "-d", "0", "-f", inst.confFile,
+		"-h", inst.ldapURL+"/ "+inst.ldapsURL+"/")
 	proc.Stderr = &stderr
 	proc.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err = proc.Start(); err != nil {
-		return nil, err
+	if err := proc.Start(); err != nil {
+		return nil, nil, err
 	}
 	exited := make(chan struct{})
 	go func() { proc.Wait(); close(exited) }()
@@ -160,16 +164,16 @@ func startSlapd(bin, dir, ldif string) (stop func(), err error) {
 		}
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("slapd exited: %s", stderr.String())
+			return nil, nil, fmt.Errorf("slapd exited: %s", stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("slapd did not listen within 15s: %s", stderr.String())
+			return nil, nil, fmt.Errorf("slapd did not listen within 15s: %s", stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return stop, nil
+	return inst, stop, nil
 }
 
 func freePort() int {
