@@ -102,5 +102,3 @@ func bulkLDIF(users, groups int) string {
 	}
 	return w.b.String()
 }
-
-

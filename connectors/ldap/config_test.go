@@ -37,8 +37,8 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	want := map[string]any{
 		"url": "ldap://dc1.example.com:389", "auth": AuthSimple, "page": 200, "tls": false, "starttls": false,
-		"all":   "(&(objectClass=user)(objectCategory=person)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
-		"group": "(&(|(objectCategory=group)(objectClass=groupOfNames)(objectClass=posixGroup))(cn={group}))",
+		"all":    "(&(objectClass=user)(objectCategory=person)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
+		"group":  "(&(|(objectCategory=group)(objectClass=groupOfNames)(objectClass=posixGroup))(cn={group}))",
 		"member": "(memberOf={group_dn})", "email": "{mail}", "given": "{givenName}", "sn": "{sn}", "country": "{c}",
 		"username": "", "domain": "", "idfmt": "", "idtype": core.IdentityType(""), "two": true, "dyn": "",
 		"enc": "utf8", "logger": "ldap", "referrals": "ignore",
