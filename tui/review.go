@@ -555,7 +555,7 @@ func (m *Model) reviewHead(w int) []string {
 		ls = append(ls, m.st.banner.Render(fit(" TEST MODE: Adobe checks every command but changes nothing.", w)))
 	}
 	if lim := p.Limit; lim != nil && lim.Exceeded {
-		ls = append(ls, m.st.banner.Render(fit(fmt.Sprintf(" ⚠ SAFETY LIMIT: %s Adobe-only users exceed max_adobe_only_users %s; %s changes withheld (!).",
+		ls = append(ls, m.st.banner.Render(fit(fmt.Sprintf(" ⚠ LIMIT EXCEEDED: %s Adobe-only users > max_adobe_only_users %s; %s withheld (!)",
 			num(lim.Count), lim.Setting, num(len(p.Withheld))), w)))
 	}
 	if l.removals > 0 {
