@@ -262,7 +262,9 @@ func strayRef(a *AdobeUser, k userKey) UserRef {
 // diff plans the updates of a matched user (§3.5 step 9, §3.6, §3.8).
 func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []string, mapped map[string]string, traced bool) {
 	var attrs []AttrChange
-	if oi == 0 && p.o.UpdateUserInfo {
+	// Adobe IDs belong to their owners: UMAPI refuses to update them
+	// (error.update.adobeid.no), so no update is planned (UST sends one).
+	if oi == 0 && p.o.UpdateUserInfo && k.Type != AdobeID {
 		attrs = p.attrDiff(rec, a, k, traced)
 	}
 	var add, remove []string
@@ -402,15 +404,18 @@ func (p *planner) create(oi int, rec *dirRec) {
 	if country == "" {
 		country = p.o.DefaultCountry
 	}
-	if country == "" {
-		if t != EnterpriseID {
-			p.errorf("User cannot be added without a specified country code: %s", rec.k)
-			if traced {
-				p.tr.add("result", "not created", "the user has no country and default_country_code is not set; a %s account needs one", t)
-			}
-			return
-		}
+	// A Federated ID needs a country; an Enterprise ID gets "UD"
+	// (undefined); addAdobeID takes none (UST skips such Adobe IDs).
+	switch {
+	case country != "" || t == AdobeID:
+	case t == EnterpriseID:
 		country = "UD"
+	default:
+		p.errorf("User cannot be added without a specified country code: %s", rec.k)
+		if traced {
+			p.tr.add("result", "not created", "the user has no country and default_country_code is not set; a %s account needs one", t)
+		}
+		return
 	}
 	username := strings.TrimSpace(u.Username)
 	if username == "" {

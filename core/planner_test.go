@@ -632,7 +632,7 @@ func TestCreateCountryAndOptions(t *testing.T) { // §3.7
 		{"explicit country kept", mk(FederatedID, "DE"), "US", false, "DE", OptionIgnoreIfExists},
 		{"default country used", mk(FederatedID, ""), "FR", false, "FR", OptionIgnoreIfExists},
 		{"federated without country is skipped", mk(FederatedID, ""), "", false, "", ""},
-		{"adobeID without country is skipped", mk(AdobeID, ""), "", false, "", ""},
+		{"adobeID without country is added without one", mk(AdobeID, ""), "", false, "-", OptionIgnoreIfExists},
 		{"enterprise gets UD", mk(EnterpriseID, ""), "", false, "UD", OptionIgnoreIfExists},
 		{"update-user-info asks to update", mk(FederatedID, "DE"), "", true, "DE", OptionUpdateIfExists},
 	}
@@ -649,6 +649,9 @@ func TestCreateCountryAndOptions(t *testing.T) { // §3.7
 			}
 			c := p.Changes[0]
 			want := []AttrChange{{Name: "email", After: "ana@x.com"}, {Name: "firstname", After: "F"}, {Name: "lastname", After: "L"}, {Name: "country", After: tt.country}}
+			if tt.country == "-" {
+				want = want[:3]
+			}
 			if d := cmp.Diff(want, c.Attrs); d != "" {
 				t.Errorf("create attrs (-want +got):\n%s", d)
 			}
@@ -1053,5 +1056,16 @@ func TestUSTLogMessages(t *testing.T) { // §7: grep-compatible log lines, logge
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestNoUpdatesForAdobeIDs(t *testing.T) { // §3.6; UMAPI refuses (error.update.adobeid.no)
+	d := dirU("pat@mail.com", "Marketing")
+	d.Type, d.Firstname = AdobeID, "Pat"
+	a := adobeU("pat@mail.com", "All Apps")
+	a.Type = AdobeID
+	p := mustBuildPlan(t, planSnap([]DirectoryUser{d}, []AdobeUser{a}), planOpts(func(o *Options) { o.UpdateUserInfo = true }))
+	if d := cmp.Diff([]string(nil), planLines(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
 	}
 }
