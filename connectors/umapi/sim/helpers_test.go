@@ -108,10 +108,7 @@ func newTestSim(t testing.TB, opts Options) *testClient {
 
 func (c *testClient) getToken() string {
 	c.t.Helper()
-	secret := c.sim.init.ClientSecret
-	if secret == "" {
-		secret = DefaultClientSecret
-	}
+	secret := c.sim.org.clientSecret
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.key},
 		"client_secret": {secret}, "scope": {"openid,AdobeID,user_management_sdk"}}
 	resp, err := c.hc.PostForm(c.base+"/ims/token/v2/", form)

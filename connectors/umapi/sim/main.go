@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -61,6 +62,30 @@ func parseArgs(args []string, stderr io.Writer) (cliOptions, error) {
 	return c, nil
 }
 
+// serverFromFile builds the server for Main. The org is built once from
+// the file, and the file's bytes (not the decoded Seed) are kept for
+// resets, which keeps a million-user seed's memory down.
+func serverFromFile(opts Options, path string) (*Server, error) {
+	if path == "" {
+		return New(opts)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	_, o, err := decodeSeed(data)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %s: %w", path, err)
+	}
+	s, err := newServer(opts, o)
+	if err != nil {
+		return nil, err
+	}
+	s.initJSON = data
+	debug.FreeOSMemory() // return the decoding garbage before serving
+	return s, nil
+}
+
 // Main runs `usersync sim`: it prints "listening on <base URL>" as its
 // first stdout line and serves until SIGINT or SIGTERM. It returns the
 // exit code: 0 after a signal, 1 when it cannot start, 2 on a usage error.
@@ -81,16 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts := Options{Throttle: c.throttle, TimeScale: c.timeScale, Faults: c.faults,
 		FaultSeed: c.faultSeed, TLSDir: c.tlsDir}
-	if c.seedPath != "" {
-		if opts.Seed, err = LoadSeed(c.seedPath); err != nil {
-			fmt.Fprintf(stderr, "usersync sim: seed: %v\n", err)
-			return 1
-		}
-	}
 	if !c.faultSeeded && c.faults != "" {
 		opts.FaultSeed = time.Now().UnixNano()
 	}
-	s, err := New(opts)
+	s, err := serverFromFile(opts, c.seedPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "usersync sim: %v\n", err)
 		return 1

@@ -81,19 +81,26 @@ func LoadSeed(path string) (*Seed, error) {
 // ParseSeed decodes and checks a seed document. Unknown fields are errors,
 // so that a misspelt key does not silently seed an empty value.
 func ParseSeed(data []byte) (*Seed, error) {
+	s, _, err := decodeSeed(data)
+	return s, err
+}
+
+// decodeSeed parses and checks a seed document and builds its org.
+func decodeSeed(data []byte) (*Seed, *org, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s Seed
 	if err := dec.Decode(&s); err != nil {
-		return nil, jsonPosError(data, dec, err)
+		return nil, nil, jsonPosError(data, dec, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the seed document")
+		return nil, nil, errors.New("unexpected data after the seed document")
 	}
-	if _, err := buildOrg(&s); err != nil {
-		return nil, err
+	o, err := buildOrg(&s)
+	if err != nil {
+		return nil, nil, err
 	}
-	return &s, nil
+	return &s, o, nil
 }
 
 // jsonPosError adds a line and column to a JSON decoding error.

@@ -68,9 +68,13 @@ type Server struct {
 	scale     float64
 	throttled bool
 
-	mu   sync.RWMutex
-	org  *org
-	init *Seed
+	mu  sync.RWMutex
+	org *org
+	// The initial org, for a reset with an empty body: the caller's Seed,
+	// or the seed file's bytes when Main loaded it (pointer-free, so a
+	// million-user seed does not weigh on the garbage collector).
+	initSeed *Seed
+	initJSON []byte
 
 	tmu    sync.Mutex
 	tokens map[string]tokenInfo
@@ -95,7 +99,26 @@ type tokenInfo struct {
 
 // New checks the options and builds a Server.
 func New(opts Options) (*Server, error) {
-	s := &Server{opts: opts, clock: opts.Clock, scale: opts.TimeScale, tokens: map[string]tokenInfo{}}
+	seed := opts.Seed
+	if seed == nil {
+		seed = &Seed{}
+	}
+	o, err := buildOrg(seed)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	s, err := newServer(opts, o)
+	if err != nil {
+		return nil, err
+	}
+	s.initSeed = seed
+	return s, nil
+}
+
+// newServer builds a Server around an org already built.
+func newServer(opts Options, o *org) (*Server, error) {
+	opts.Seed = nil // held as initSeed or initJSON
+	s := &Server{org: o, opts: opts, clock: opts.Clock, scale: opts.TimeScale, tokens: map[string]tokenInfo{}}
 	if s.clock == nil {
 		s.clock = realClock{}
 	}
@@ -126,15 +149,6 @@ func New(opts Options) (*Server, error) {
 	}
 	s.faults = newInjector(f, opts.FaultSeed)
 	s.limiter = newLimiter(s.scaled(time.Minute))
-	seed := opts.Seed
-	if seed == nil {
-		seed = &Seed{}
-	}
-	o, err := buildOrg(seed)
-	if err != nil {
-		return nil, fmt.Errorf("seed: %w", err)
-	}
-	s.org, s.init = o, seed
 	return s, nil
 }
 
@@ -242,10 +256,16 @@ func (s *Server) summary() (orgID, clientID string, users, groups int) {
 // with), zeroes the counters and the throttle windows, and forgets tokens
 // unless the client ID stays the same.
 func (s *Server) Reset(seed *Seed) error {
-	if seed == nil {
-		seed = s.init
+	var o *org
+	var err error
+	switch {
+	case seed != nil:
+		o, err = buildOrg(seed)
+	case s.initJSON != nil:
+		_, o, err = decodeSeed(s.initJSON)
+	default:
+		o, err = buildOrg(s.initSeed)
 	}
-	o, err := buildOrg(seed)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

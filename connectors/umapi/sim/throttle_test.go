@@ -244,6 +244,18 @@ func TestMainCommand(t *testing.T) {
 	if len(st.Users) != 5 {
 		t.Errorf("state has %d users; want the seed's 5", len(st.Users))
 	}
+	// An empty reset restores the seed file's org.
+	http.Post(base+"/_sim/reset", "application/json", strings.NewReader(`{"users":[]}`))
+	resp, err = http.Post(base+"/_sim/reset", "application/json", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("empty reset = %v, %v", resp, err)
+	}
+	var rr map[string]any
+	json.NewDecoder(resp.Body).Decode(&rr)
+	resp.Body.Close()
+	if rr["users"] != 5.0 {
+		t.Errorf("empty reset = %v; want the seed file's 5 users back", rr)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit code after interrupt = %d; want 0 (stderr %s)", code, stderr.String())
