@@ -118,7 +118,7 @@ func (s *adServer) serve(c net.Conn) {
 		switch op.Tag {
 		case ldapv3.ApplicationBindRequest:
 			code := ldapv3.LDAPResultInvalidCredentials
-			if len(op.Children) == 3 && string(op.Children[2].Data.Bytes()) == s.password {
+			if len(op.Children) == 3 && op.Children[2].Data.String() == s.password {
 				code = ldapv3.LDAPResultSuccess
 			}
 			if send(envelope(id, result(ldapv3.ApplicationBindResponse, code, ""))) != nil {
@@ -151,7 +151,7 @@ func (s *adServer) search(op *ber.Packet) []*ber.Packet {
 	s.mu.Lock()
 	s.searches++
 	s.mu.Unlock()
-	base := string(op.Children[0].Data.Bytes())
+	base := op.Children[0].Data.String()
 	scope, _ := op.Children[1].Value.(int64)
 	filter, err := ldapv3.DecompileFilter(op.Children[6])
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *adServer) search(op *ber.Packet) []*ber.Packet {
 	}
 	var attrs []string
 	for _, a := range op.Children[7].Children {
-		attrs = append(attrs, string(a.Data.Bytes()))
+		attrs = append(attrs, a.Data.String())
 	}
 	done := result(ldapv3.ApplicationSearchResultDone, ldapv3.LDAPResultSuccess, "")
 	var out []*ber.Packet
