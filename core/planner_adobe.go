@@ -116,12 +116,16 @@ func matchHow(r *dirRec, k userKey) string {
 	return "same username; the email differs"
 }
 
+// parallelMatchMin is the number of Adobe users per lookup goroutine; below
+// it, goroutines cost more than they save. Tests lower it.
+var parallelMatchMin = 50000
+
 // matchAll looks up, in parallel, the selected directory user of each
 // Adobe user. Each result is the record index shifted left by one, with
 // the low bit set when the email matched; -2 (index -1) means none.
 func (p *planner) matchAll(users []AdobeUser) []int32 {
 	out := make([]int32, len(users))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(users)/50000))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(users)/parallelMatchMin))
 	var wg sync.WaitGroup
 	chunk := (len(users) + workers - 1) / workers
 	for w := range workers {

@@ -988,6 +988,9 @@ func TestSecondaryExclusionFollowsPrimary(t *testing.T) { // §3.9
 }
 
 func TestPlanIndependentOfReadOrder(t *testing.T) { // §3.15: deterministic order
+	// Parallel lookups run even on this small input (and under -race).
+	defer func(n int) { parallelMatchMin = n }(parallelMatchMin)
+	parallelMatchMin = 100
 	snap, o := millionSnapshot(3000)
 	o.AdobeOnlyAction = AdobeOnlyRemove
 	o.MaxAdobeOnly = Limit{Set: true, IsPercent: true, Percent: 50}
