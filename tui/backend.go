@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/usersync/usersync/core"
 )
 
@@ -116,4 +118,8 @@ type Options struct {
 	NoColor bool
 	// Now is the clock used for countdowns; nil means time.Now.
 	Now func() time.Time
+	// Tick schedules the once-a-second redraw of countdowns; nil means
+	// tea.Tick. Tests pass one that never fires and read the countdown
+	// from Now instead.
+	Tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
 }

@@ -1,26 +1,11 @@
 package tui
 
 import (
-	"time"
-
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/usersync/usersync/core"
 )
 
 // This file gives the external tests (package tui_test, which may import
 // tui/fake) a look at the model's state.
-
-// SetTick replaces the tick scheduler.
-func (m *Model) SetTick(f func(time.Duration, func(time.Time) tea.Msg) tea.Cmd) { m.tick = f }
-
-// ScreenName is the current screen's name.
-func (m *Model) ScreenName() string {
-	if m.help {
-		return "Help"
-	}
-	return screenNames[m.screen]
-}
 
 // Shown is the number of rows the filter shows.
 func (m *Model) Shown() int { return len(m.review.visible()) }

@@ -105,9 +105,21 @@ func NewModel(ctx context.Context, b Backend, opts Options) *Model {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	if opts.Tick != nil {
+		m.tick = opts.Tick
+	}
 	m.review.init(m.st)
 	m.explain.init(m.st)
 	return m
+}
+
+// Screen names the screen shown: Fetch, Review, Mappings, Explain, Apply,
+// Summary, or Help while the help is open.
+func (m *Model) Screen() string {
+	if m.help {
+		return "Help"
+	}
+	return screenNames[m.screen]
 }
 
 // nextRun hands out a run ID.

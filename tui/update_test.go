@@ -134,7 +134,7 @@ func TestReviewFilter(t *testing.T) {
 	}
 	// Keys typed into the filter are not commands.
 	d.typ("q")
-	if d.quit || d.screen() != "Review" {
+	if d.quit() || d.screen() != "Review" {
 		t.Errorf("q typed in the filter quit or left the review")
 	}
 }
@@ -339,11 +339,11 @@ func TestQuitConfirmDuringApply(t *testing.T) {
 		t.Errorf("no question in the view:\n%s", v)
 	}
 	d.press("n")
-	if d.m.ConfirmingQuit() || d.quit {
+	if d.m.ConfirmingQuit() || d.quit() {
 		t.Fatalf("n did not keep the console")
 	}
 	d.press("q", "y")
-	d.until("quit", func() bool { return d.quit })
+	d.until("quit", func() bool { return d.quit() })
 	if running, _, _ := d.m.Applying(); !running {
 		t.Log("apply finished before quit")
 	}
@@ -352,7 +352,7 @@ func TestQuitConfirmDuringApply(t *testing.T) {
 func TestQuitWithoutApply(t *testing.T) {
 	d, _ := start(t, fake.Config{})
 	d.press("q")
-	d.until("quit", func() bool { return d.quit })
+	d.until("quit", func() bool { return d.quit() })
 }
 
 // TestKeysArrivingTogether checks that runes read in one go ("2e", as a
