@@ -31,6 +31,7 @@ func (p *planner) syncOrg(oi int) error {
 		seen = newTwoKeyIndex(len(users))
 	}
 	seenEmail := map[string]struct{}{}
+	seenKey := map[userKey]struct{}{}
 	emailHit := make([]int32, len(p.recs))
 	for i := range emailHit {
 		emailHit[i] = -1
@@ -55,12 +56,25 @@ func (p *planner) syncOrg(oi int) error {
 			continue
 		}
 		ri, viaEmail := match[i]>>1, match[i]&1 == 1
+		// UST drops a user whose exact email, or whose user key, was seen
+		// before. Accounts with the same key share a lower-cased email, so
+		// they meet the same record first through it.
 		dup := false
-		if viaEmail && (emailHit[ri] < 0 || users[emailHit[ri]].Email == a.Email) {
-			dup = emailHit[ri] >= 0
+		switch {
+		case viaEmail && emailHit[ri] < 0:
 			emailHit[ri] = int32(i)
-		} else if _, dup = seenEmail[a.Email]; !dup {
-			seenEmail[a.Email] = struct{}{}
+		case viaEmail && users[emailHit[ri]].Email == a.Email:
+			dup = true
+		case viaEmail && sameAdobeKey(&users[emailHit[ri]], k):
+			dup = true
+		default:
+			_, dupEmail := seenEmail[a.Email]
+			_, dupKey := seenKey[k]
+			dup = dupEmail || dupKey
+			if !dup {
+				seenEmail[a.Email] = struct{}{}
+				seenKey[k] = struct{}{}
+			}
 		}
 		if !dup && seen != nil {
 			if dup = seen.lookup(k.Email, k.Username) >= 0; !dup {
@@ -107,6 +121,11 @@ func (p *planner) syncOrg(oi int) error {
 		p.diff(oi, rec, a, k, cur, mapped, traced)
 	}
 	return nil
+}
+
+func sameAdobeKey(a *AdobeUser, k userKey) bool {
+	ak, ok := adobeKey(a)
+	return ok && ak == k
 }
 
 func matchHow(r *dirRec, k userKey) string {

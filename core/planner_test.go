@@ -1072,3 +1072,19 @@ func TestNoUpdatesForAdobeIDs(t *testing.T) { // §3.6; UMAPI refuses (error.upd
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 }
+
+func TestAdobeDuplicatesByKey(t *testing.T) { // §3.5 steps 3 (duplicate keys) and the exact-email quirk
+	aid := adobeU("Pat@x.com", "All Apps")
+	aid.Type = AdobeID
+	p := mustBuildPlan(t, planSnap(nil, []AdobeUser{
+		adobeU("Gone@x.com", "All Apps"), adobeU("gone@x.com", "All Apps"), // same key, different case
+		adobeU("Pat@x.com", "All Apps"), aid, // same exact email: only the first is seen
+	}), planOpts(func(o *Options) { o.AdobeOnlyAction = AdobeOnlyRemove }))
+	want := []string{"primary remove_from_org gone@x.com", "primary remove_from_org pat@x.com"}
+	if d := cmp.Diff(want, planLines(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+	if p.Counters.AdobeUsersRead != 2 {
+		t.Errorf("AdobeUsersRead = %d; want 2", p.Counters.AdobeUsersRead)
+	}
+}
