@@ -24,6 +24,7 @@ type cliOptions struct {
 	faultSeed   int64
 	faultSeeded bool
 	tlsDir      string
+	log         bool
 }
 
 // parseArgs fills cliOptions from the command line; it is pure so tests
@@ -43,6 +44,7 @@ func parseArgs(args []string, stderr io.Writer) (cliOptions, error) {
 	fs.StringVar(&c.faults, "faults", "", "injected faults, e.g. `5xx=0.05,reset=0.01,slow=0.02,429=0.02`")
 	fs.Int64Var(&c.faultSeed, "fault-seed", 0, "seed for the fault generator, to repeat a run's faults")
 	fs.StringVar(&c.tlsDir, "tls-dir", "", "serve HTTPS; write the generated CA certificate to `DIR`/ca.pem")
+	fs.BoolVar(&c.log, "log", false, "log every API request on stderr")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -106,6 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts := Options{Throttle: c.throttle, TimeScale: c.timeScale, Faults: c.faults,
 		FaultSeed: c.faultSeed, TLSDir: c.tlsDir}
+	if c.log {
+		opts.Log = stderr
+	}
 	if !c.faultSeeded && c.faults != "" {
 		opts.FaultSeed = time.Now().UnixNano()
 	}

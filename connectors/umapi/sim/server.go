@@ -51,6 +51,9 @@ type Options struct {
 	TLSDir string
 	// Clock defaults to the wall clock.
 	Clock Clock
+	// Log, when set, gets one line per token and UMAPI request: method,
+	// path, status, the action result and any injected fault.
+	Log io.Writer
 }
 
 // Documented sizes and lifetimes.
@@ -78,6 +81,8 @@ type Server struct {
 
 	tmu    sync.Mutex
 	tokens map[string]tokenInfo
+
+	logMu sync.Mutex
 
 	limiter *limiter
 	faults  *injector
@@ -315,7 +320,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/ims/token/v2", "/ims/token/v2/", "/ims/token/v3", "/ims/token/v3/":
 		s.stats.token.Add(1)
-		s.serveToken(w, r)
+		start := time.Now()
+		resp := s.token(r)
+		writeResponse(w, resp)
+		s.logRequest(r, start, resp, fault{})
 		return
 	case "/status":
 		writeResponse(w, jsonResp(200, map[string]string{"build": "usersync-sim", "version": "2", "state": "LIVE"}))
@@ -377,10 +385,13 @@ func (s *Server) serveUMAPI(w http.ResponseWriter, r *http.Request, rest string)
 		writeResponse(w, jsonResp(404, resultMessage{"error.not_found", "No such endpoint: " + r.Method + " " + r.URL.Path}))
 		return
 	}
+	start := time.Now()
 	f := s.faults.draw()
+	var resp response
+	defer func() { s.logRequest(r, start, resp, f) }()
 	switch f.kind {
 	case faultGateway:
-		resp := response{status: f.status}
+		resp = response{status: f.status}
 		if f.status == 503 {
 			resp = s.withRetryAfter(resp, s.scaled(5*time.Second))
 		}
@@ -399,10 +410,11 @@ func (s *Server) serveUMAPI(w http.ResponseWriter, r *http.Request, rest string)
 		}
 	case faultThrottle:
 		s.stats.throttled.Add(1)
-		writeResponse(w, s.tooMany(s.scaled(10*time.Second)))
+		resp = s.tooMany(s.scaled(10 * time.Second))
+		writeResponse(w, resp)
 		return
 	}
-	resp := s.authorize(r, rt)
+	resp = s.authorize(r, rt)
 	if resp.status == 0 {
 		resp = rt.handler(r)
 	}
@@ -411,6 +423,41 @@ func (s *Server) serveUMAPI(w http.ResponseWriter, r *http.Request, rest string)
 		return
 	}
 	writeResponse(w, resp)
+}
+
+var faultNames = map[faultKind]string{faultGateway: "5xx", faultResetBefore: "reset before processing",
+	faultResetAfter: "reset after processing", faultSlow: "slow", faultThrottle: "429"}
+
+// logRequest writes the request's log line when Options.Log is set.
+func (s *Server) logRequest(r *http.Request, start time.Time, resp response, f fault) {
+	if s.opts.Log == nil {
+		return
+	}
+	var b strings.Builder
+	target := r.URL.RequestURI()
+	if strings.HasPrefix(r.URL.Path, "/ims/") {
+		target = r.URL.Path // the query may carry the client secret
+	}
+	fmt.Fprintf(&b, "%s %s %s", start.UTC().Format("15:04:05.000"), r.Method, target)
+	switch {
+	case f.kind == faultResetBefore:
+		b.WriteString(" -")
+	case resp.status != 0:
+		fmt.Fprintf(&b, " %d", resp.status)
+	}
+	if ar, ok := resp.body.(actionResult); ok {
+		fmt.Fprintf(&b, " %s completed=%d notCompleted=%d", ar.Result, ar.Completed+ar.CompletedInTestMode, ar.NotCompleted)
+	}
+	if ra := resp.header.Get("Retry-After-Ms"); ra != "" {
+		fmt.Fprintf(&b, " retry-after=%sms", ra)
+	}
+	if f.kind != faultNone {
+		fmt.Fprintf(&b, " fault=%q", faultNames[f.kind])
+	}
+	fmt.Fprintf(&b, " %s\n", time.Since(start).Round(time.Microsecond))
+	s.logMu.Lock()
+	io.WriteString(s.opts.Log, b.String())
+	s.logMu.Unlock()
 }
 
 // authorize checks the API key, the token, the rate limit and the org, in
@@ -518,19 +565,17 @@ func resetConn(w http.ResponseWriter) {
 	nc.Close()
 }
 
-// serveToken is the IMS OAuth server-to-server token endpoint (§2.1).
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	oauthErr := func(status int, code, desc string) {
-		writeResponse(w, jsonResp(status, map[string]string{"error": code, "error_description": desc}))
+// token is the IMS OAuth server-to-server token endpoint (§2.1).
+func (s *Server) token(r *http.Request) response {
+	oauthErr := func(status int, code, desc string) response {
+		return jsonResp(status, map[string]string{"error": code, "error_description": desc})
 	}
 	if r.Method != http.MethodPost {
-		oauthErr(http.StatusMethodNotAllowed, "invalid_request", "use POST")
-		return
+		return oauthErr(http.StatusMethodNotAllowed, "invalid_request", "use POST")
 	}
 	// ParseMultipartForm also parses urlencoded bodies and the query.
 	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		oauthErr(http.StatusBadRequest, "invalid_request", "unreadable form body")
-		return
+		return oauthErr(http.StatusBadRequest, "invalid_request", "unreadable form body")
 	}
 	form := r.Form
 	s.mu.RLock()
@@ -538,33 +583,33 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.RUnlock()
 	switch {
 	case form.Get("grant_type") != "client_credentials":
-		oauthErr(http.StatusBadRequest, "unsupported_grant_type", "grant_type must be client_credentials")
+		return oauthErr(http.StatusBadRequest, "unsupported_grant_type", "grant_type must be client_credentials")
 	case form.Get("client_id") == "":
-		oauthErr(http.StatusBadRequest, "invalid_request", "missing client_id parameter")
+		return oauthErr(http.StatusBadRequest, "invalid_request", "missing client_id parameter")
 	case form.Get("client_id") != clientID:
-		oauthErr(http.StatusUnauthorized, "invalid_client", "invalid client_id parameter")
+		return oauthErr(http.StatusUnauthorized, "invalid_client", "invalid client_id parameter")
 	case form.Get("client_secret") != secret:
-		oauthErr(http.StatusUnauthorized, "invalid_client", "invalid client_secret parameter")
+		return oauthErr(http.StatusUnauthorized, "invalid_client", "invalid client_secret parameter")
 	case !hasScope(form.Get("scope"), "user_management_sdk"):
-		oauthErr(http.StatusBadRequest, "invalid_scope", "scope must include user_management_sdk")
-	default:
-		var b [24]byte
-		rand.Read(b[:])
-		tok := "sim." + hex.EncodeToString(b[:])
-		life := s.scaled(tokenLifetime)
-		now := s.clock.Now()
-		s.tmu.Lock()
-		for t, ti := range s.tokens {
-			if now.After(ti.expires) {
-				delete(s.tokens, t)
-			}
-		}
-		s.tokens[tok] = tokenInfo{client: clientID, expires: now.Add(life)}
-		s.tmu.Unlock()
-		w.Header().Set("Cache-Control", "no-store")
-		writeResponse(w, jsonResp(200, map[string]any{"access_token": tok, "token_type": "bearer",
-			"expires_in": max(1, int64(life/time.Second))}))
+		return oauthErr(http.StatusBadRequest, "invalid_scope", "scope must include user_management_sdk")
 	}
+	var b [24]byte
+	rand.Read(b[:])
+	tok := "sim." + hex.EncodeToString(b[:])
+	life := s.scaled(tokenLifetime)
+	now := s.clock.Now()
+	s.tmu.Lock()
+	for t, ti := range s.tokens {
+		if now.After(ti.expires) {
+			delete(s.tokens, t)
+		}
+	}
+	s.tokens[tok] = tokenInfo{client: clientID, expires: now.Add(life)}
+	s.tmu.Unlock()
+	resp := jsonResp(200, map[string]any{"access_token": tok, "token_type": "bearer",
+		"expires_in": max(1, int64(life/time.Second))})
+	resp.header = http.Header{"Cache-Control": {"no-store"}}
+	return resp
 }
 
 func hasScope(scopes, want string) bool {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -328,4 +329,41 @@ func TestConcurrentClients(t *testing.T) {
 	if n := len(c.sim.State().Users); n != 45 {
 		t.Errorf("users = %d; want 45", n)
 	}
+}
+
+func TestRequestLog(t *testing.T) {
+	var log syncBuffer
+	c := newTestSim(t, Options{Log: &log, FaultSpec: &Faults{Throttle: 0.5}, FaultSeed: 1})
+	for range 6 {
+		c.do("POST", "/action/"+testOrg+"?testOnly=true", `[{"user":"ana@example.org","do":[{"remove":"all"}]}]`)
+	}
+	c.hc.Post(c.base+"/ims/token/v3?client_secret=sim-secret&client_id=sim-client&grant_type=client_credentials&scope=user_management_sdk", "", nil)
+	got := log.String()
+	for _, want := range []string{"POST /ims/token/v2/ 200", "POST /v2/usermanagement/action/" + testOrg + "?testOnly=true 200 success completed=1 notCompleted=0",
+		`429 retry-after=10000ms fault="429"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "sim-secret") {
+		t.Errorf("log shows the client secret:\n%s", got)
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
