@@ -16,6 +16,7 @@ import (
 // applyState is the Apply screen: one apply run as it streams in.
 type applyState struct {
 	run        int
+	plan       *core.Plan // the plan applied, so that it is not applied twice
 	cancel     context.CancelFunc
 	running    bool
 	cancelling bool
@@ -42,7 +43,7 @@ func (m *Model) startApply() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.life)
 	exclude := r.list.exclude() // a fresh map: the worker owns it
 	m.apply = applyState{
-		run: run, cancel: cancel, running: true, started: m.now(),
+		run: run, plan: m.plan, cancel: cancel, running: true, started: m.now(),
 		total: r.list.included(), excluded: len(exclude), est: r.est,
 		progress: map[string]core.Progress{},
 		bar:      progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage(), progress.WithColorProfile(m.profile)),
@@ -148,6 +149,12 @@ func (a *applyState) sent() (sent, total, ok, failed int) {
 	return
 }
 
+// commands sums the commands that succeeded and failed, as reported.
+func (a *applyState) commands() (ok, failed int) {
+	_, _, ok, failed = a.sent()
+	return ok, failed
+}
+
 // resultLine renders one change result.
 func (m *Model) resultLine(r core.ChangeResult) string {
 	who, what := fmt.Sprintf("change %d", r.ChangeID), ""
@@ -204,7 +211,11 @@ func (m *Model) applyView(w, h int) []string {
 	}
 	a.bar.Width = max(w-8, 10)
 	ls = append(ls, fmt.Sprintf("%s %3d%%", a.bar.ViewAs(min(pct, 1)), int(min(pct, 1)*100)))
-	ls = append(ls, fmt.Sprintf("Requests  %s sent · %s left", num(sent), num(max(total-sent, 0))))
+	req := fmt.Sprintf("Requests  %s sent · %s left", num(sent), num(max(total-sent, 0)))
+	if cok, cfail := a.commands(); cok+cfail > 0 {
+		req += fmt.Sprintf(" · commands ✓ %s ok, ✗ %s failed", num(cok), num(cfail))
+	}
+	ls = append(ls, req)
 	ls = append(ls, fmt.Sprintf("Changes   ✓ %s succeeded · ✗ %s failed · %s of %s done", num(a.ok), num(a.failed), num(done), num(a.total)))
 	switch {
 	case a.throttle != nil:
@@ -225,14 +236,15 @@ func (m *Model) applyView(w, h int) []string {
 	}
 	ls = append(ls, m.st.bold.Render("Results, newest last:"))
 	rest := h - len(ls)
-	var rl []string
-	for _, r := range a.results {
-		rl = append(rl, "  "+m.resultLine(r))
+	if len(a.results) == 0 {
+		return append(ls, "  … waiting for the first reply")
 	}
-	if len(rl) == 0 {
-		rl = []string{"  … waiting for the first reply"}
+	// Only the lines on screen are formatted: an apply may stream 100,000
+	// results.
+	end := max(len(a.results)-a.offset, min(rest, len(a.results)))
+	a.offset = len(a.results) - end
+	for _, r := range a.results[max(end-rest, 0):end] {
+		ls = append(ls, "  "+m.resultLine(r))
 	}
-	off := len(rl) - rest - a.offset
-	win, _ := window(rl, off, rest)
-	return append(ls, win...)
+	return ls
 }

@@ -412,6 +412,10 @@ func (m *Model) openApprove() {
 		m.status = "An apply is already running."
 		return
 	}
+	if m.apply.plan == m.plan && m.apply.res != nil {
+		m.status = "This plan has been applied: fetch again (1, then r) for a fresh plan."
+		return
+	}
 	if r.list.included() == 0 {
 		m.status = "Nothing to apply: every change is excluded or withheld."
 		return

@@ -12,13 +12,14 @@ import (
 
 // summaryState is the Summary and history screen.
 type summaryState struct {
-	run       int
-	loading   bool
-	runs      []RunSummary
-	err       error
-	cursor    int
-	detail    *RunDetail
-	detailOff int
+	run         int
+	loading     bool
+	runs        []RunSummary
+	err         error
+	cursor      int
+	detail      *RunDetail
+	detailLines []string
+	detailOff   int
 }
 
 func (m *Model) loadHistory() tea.Cmd {
@@ -58,7 +59,43 @@ func (m *Model) runLoaded(msg runDetailMsg) tea.Cmd {
 		return nil
 	}
 	s.detail, s.detailOff = msg.d, 0
+	s.detailLines = m.runDetailLines(msg.d)
 	return nil
+}
+
+// runDetailLines formats a past run's results once, when it is opened.
+func (m *Model) runDetailLines(d *RunDetail) []string {
+	byID := make(map[int]*core.Change, len(d.Changes))
+	for i := range d.Changes {
+		byID[d.Changes[i].ID] = &d.Changes[i]
+	}
+	marks := map[core.Outcome]string{core.OutcomeSucceeded: "✓", core.OutcomeFailed: "✗", core.OutcomeSkipped: "-"}
+	body := make([]string, 0, len(d.Results)+len(d.Exclusions)+2)
+	for _, res := range d.Results {
+		who, what := fmt.Sprintf("change %d", res.ChangeID), ""
+		if c := byID[res.ChangeID]; c != nil {
+			who, what = changeUser(c), actionLabel(c.Action)
+		}
+		line := fmt.Sprintf("  %s %-30s %-13s %s", marks[res.Outcome], fit(who, 30), what, res.Outcome)
+		if res.Code != "" || res.Message != "" {
+			line += ": " + strings.TrimSpace(res.Code+" "+res.Message)
+		}
+		body = append(body, line)
+	}
+	if len(d.Exclusions) > 0 {
+		body = append(body, "", m.st.bold.Render("Excluded in this run:"))
+		for _, e := range d.Exclusions {
+			act := string(e.Action)
+			if act == "" {
+				act = "any action"
+			}
+			body = append(body, fmt.Sprintf("  x %s · %s · %s", e.Org, e.Key, act))
+		}
+	}
+	if len(body) == 0 {
+		body = []string{"  No per-user results were recorded."}
+	}
+	return body
 }
 
 func (m *Model) summaryKey(msg tea.KeyMsg) tea.Cmd {
@@ -194,36 +231,7 @@ func (m *Model) runDetailView(w, h int) []string {
 		r.Started.Format("2006-01-02 15:04:05"), r.Finished.Format("15:04:05"))}
 	ls = append(ls, fmt.Sprintf("%s changes · %s requests · ✓ %s succeeded · ✗ %s failed · %s skipped · %s excluded",
 		num(r.Changes), num(r.Requests), num(r.Succeeded), num(r.Failed), num(r.Skipped), num(r.Excluded)))
-	byID := make(map[int]*core.Change, len(d.Changes))
-	for i := range d.Changes {
-		byID[d.Changes[i].ID] = &d.Changes[i]
-	}
-	var body []string
-	for _, res := range d.Results {
-		who, what := fmt.Sprintf("change %d", res.ChangeID), ""
-		if c := byID[res.ChangeID]; c != nil {
-			who, what = changeUser(c), actionLabel(c.Action)
-		}
-		mark := map[core.Outcome]string{core.OutcomeSucceeded: "✓", core.OutcomeFailed: "✗", core.OutcomeSkipped: "-"}[res.Outcome]
-		line := fmt.Sprintf("  %s %-30s %-13s %s", mark, fit(who, 30), what, res.Outcome)
-		if res.Code != "" || res.Message != "" {
-			line += ": " + strings.TrimSpace(res.Code+" "+res.Message)
-		}
-		body = append(body, line)
-	}
-	if len(d.Exclusions) > 0 {
-		body = append(body, "", m.st.bold.Render("Excluded in this run:"))
-		for _, e := range d.Exclusions {
-			act := string(e.Action)
-			if act == "" {
-				act = "any action"
-			}
-			body = append(body, fmt.Sprintf("  x %s · %s · %s", e.Org, e.Key, act))
-		}
-	}
-	if len(body) == 0 {
-		body = []string{"  No per-user results were recorded."}
-	}
+	body := s.detailLines
 	ls = append(ls, m.st.bold.Render("Per-user results:"))
 	win, off := window(body, s.detailOff, h-len(ls))
 	s.detailOff = off

@@ -238,6 +238,16 @@ func TestApproveWithoutDeletions(t *testing.T) {
 		t.Errorf("y did not start the apply: screen %s", d.screen())
 	}
 	d.until("the summary", func() bool { return d.screen() == "Summary" })
+	d.press("2", "A")
+	if open, _ := d.m.Dialog(); open || !strings.Contains(d.m.Status(), "has been applied") {
+		t.Errorf("A on an applied plan: dialog %v, status %q; want a refusal", open, d.m.Status())
+	}
+	d.press("1", "r")
+	d.until("a fresh review", func() bool { running, _, _ := d.m.FetchState(); return !running && d.screen() == "Review" })
+	d.press("A")
+	if open, _ := d.m.Dialog(); !open {
+		t.Errorf("A on a fresh plan did not ask for approval")
+	}
 }
 
 func TestApproveNothing(t *testing.T) {
