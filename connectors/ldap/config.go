@@ -67,12 +67,17 @@ type Config struct {
 	Password Secret
 	Auth     AuthMethod
 
+	// RequireTLSCert is require_tls_cert: true. On an ldap:// host it
+	// turns StartTLS on, as in UST.
 	RequireTLSCert bool
-	// StartTLS upgrades an ldap:// connection before binding. It defaults
-	// to RequireTLSCert, as in UST.
+	// SkipVerify is require_tls_cert: false written out: TLS connections
+	// are then encrypted without checking the server's certificate (UST's
+	// behaviour when the key is absent). Without the key, usersync checks
+	// certificates.
+	SkipVerify bool
+	// StartTLS upgrades an ldap:// connection before binding.
 	StartTLS bool
-	// RootCAs verifies the server certificate when RequireTLSCert is set;
-	// nil means the system pool.
+	// RootCAs verifies the server certificate; nil means the system pool.
 	RootCAs    *x509.CertPool
 	CACertFile string
 
@@ -186,9 +191,12 @@ func ParseConfig(ctx context.Context, n *config.Node, secrets config.Secrets) (C
 		return Config{}, n.Get("username").Errorf(`ntlm binds need DOMAIN\user (or user@domain), not %q`, c.Username)
 	}
 
-	if c.RequireTLSCert, err = n.Bool("require_tls_cert", false); err != nil {
+	req, err := n.OptBool("require_tls_cert")
+	if err != nil {
 		return Config{}, err
 	}
+	c.RequireTLSCert = req != nil && *req
+	c.SkipVerify = req != nil && !*req
 	if c.StartTLS, err = n.Bool("start_tls", c.RequireTLSCert && c.URL.Scheme == "ldap"); err != nil {
 		return Config{}, err
 	}

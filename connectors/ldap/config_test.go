@@ -28,7 +28,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]any{
-		"url": c.URL.String(), "auth": c.Auth, "page": c.SearchPageSize, "tls": c.RequireTLSCert, "starttls": c.StartTLS,
+		"url": c.URL.String(), "auth": c.Auth, "page": c.SearchPageSize, "tls": c.RequireTLSCert, "skip": c.SkipVerify, "starttls": c.StartTLS,
 		"all": c.AllUsersFilter, "group": c.GroupFilterFormat, "member": c.GroupMemberFilterFormat,
 		"email": c.EmailFmt.String(), "given": c.GivenNameFmt.String(), "sn": c.SurnameFmt.String(),
 		"country": c.CountryFmt.String(), "username": c.UsernameFmt.String(), "domain": c.DomainFmt.String(),
@@ -36,7 +36,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		"dyn": c.DynamicMemberAttribute, "enc": c.StringEncoding, "logger": c.LoggerName, "referrals": c.Referrals,
 	}
 	want := map[string]any{
-		"url": "ldap://dc1.example.com:389", "auth": AuthSimple, "page": 200, "tls": false, "starttls": false,
+		"url": "ldap://dc1.example.com:389", "auth": AuthSimple, "page": 200, "tls": false, "skip": false, "starttls": false,
 		"all":    "(&(objectClass=user)(objectCategory=person)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
 		"group":  "(&(|(objectCategory=group)(objectClass=groupOfNames)(objectClass=posixGroup))(cn={group}))",
 		"member": "(memberOf={group_dn})", "email": "{mail}", "given": "{givenName}", "sn": "{sn}", "country": "{c}",
@@ -207,4 +207,31 @@ func TestExampleConfigParses(t *testing.T) {
 func configParse(t testing.TB, yml string) (*config.Node, error) {
 	t.Helper()
 	return config.Parse(filepath.Join(t.TempDir(), "connector-ldap.yml"), []byte(yml), "")
+}
+
+func TestParseConfigTLS(t *testing.T) {
+	tests := []struct {
+		yml                     string
+		require, skip, starttls bool
+	}{
+		{"host: ldap://h\n", false, false, false},
+		{"host: ldap://h\nrequire_tls_cert: true\n", true, false, true},
+		{"host: ldap://h\nrequire_tls_cert: true\nstart_tls: no\n", true, false, false},
+		{"host: ldap://h\nrequire_tls_cert: false\n", false, true, false},
+		{"host: ldap://h\nstart_tls: yes\n", false, false, true},
+		{"host: ldaps://h\n", false, false, false},
+		{"host: ldaps://h\nrequire_tls_cert: False\n", false, true, false},
+		{"host: ldaps://h\nrequire_tls_cert: True\n", true, false, false},
+	}
+	for _, tc := range tests {
+		c, err := parse(t, tc.yml+"base_dn: dc=x\n", nil)
+		if err != nil {
+			t.Errorf("ParseConfig(%q): %v", tc.yml, err)
+			continue
+		}
+		if c.RequireTLSCert != tc.require || c.SkipVerify != tc.skip || c.StartTLS != tc.starttls {
+			t.Errorf("ParseConfig(%q): require %v, skip %v, starttls %v; want %v, %v, %v", tc.yml,
+				c.RequireTLSCert, c.SkipVerify, c.StartTLS, tc.require, tc.skip, tc.starttls)
+		}
+	}
 }

@@ -70,9 +70,12 @@ func (s *Source) connect(ctx context.Context) (*conn, error) {
 		ServerName: u.Hostname(),
 		MinVersion: tls.VersionTLS12,
 		RootCAs:    s.cfg.RootCAs,
-		// Without require_tls_cert UST encrypts but does not check the
-		// server's certificate; so do we, and the manual says so.
-		InsecureSkipVerify: !s.cfg.RequireTLSCert, //nolint:gosec // documented opt-in
+		// Only an explicit require_tls_cert: false turns checking off
+		// (UST never checked without require_tls_cert: true).
+		InsecureSkipVerify: s.cfg.SkipVerify, //nolint:gosec // documented opt-out, warned about
+	}
+	if s.cfg.SkipVerify && (u.Scheme == "ldaps" || s.cfg.StartTLS) {
+		s.log.Warn("require_tls_cert is false: the directory's TLS certificate is not checked", "logger", s.cfg.LoggerName, "host", u.Host)
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
@@ -109,10 +112,10 @@ func (s *Source) connect(ctx context.Context) (*conn, error) {
 
 func tlsHint(err error) string {
 	var uerr x509.UnknownAuthorityError
-	if errors.As(err, &uerr) || strings.Contains(err.Error(), "certificate signed by unknown authority") {
-		return " (set ca_cert_file to the CA that signed the directory's certificate)"
-	}
-	if strings.Contains(err.Error(), "certificate is valid for") {
+	switch {
+	case errors.As(err, &uerr) || strings.Contains(err.Error(), "certificate signed by unknown authority"):
+		return " (set ca_cert_file to the CA that signed the directory's certificate, or, at your own risk, require_tls_cert: false)"
+	case strings.Contains(err.Error(), "certificate is valid for"):
 		return " (host must be a name the server's certificate is valid for)"
 	}
 	return ""
