@@ -118,11 +118,11 @@ func hardWrap(s string, w int) []string {
 }
 
 // commandJSON renders a command in the action API's wire form, one step a
-// line: {"user": ..., "do": [{"add": {"group": [...]}}]}.
+// line: {"user":...,"do":[{"add":{"group":[...]}}]}.
 func commandJSON(c core.Command) []string {
 	root := []string{}
 	field := func(k string, v any) {
-		root = append(root, fmt.Sprintf("%q: %s", k, marshal(v)))
+		root = append(root, marshal(k)+":"+marshal(v))
 	}
 	if c.UserGroup != "" {
 		field("usergroup", c.UserGroup)
@@ -138,7 +138,7 @@ func commandJSON(c core.Command) []string {
 	if c.RequestID != "" {
 		field("requestID", c.RequestID)
 	}
-	out := []string{"{" + strings.Join(root, ", ") + `, "do": [`}
+	out := []string{"{" + strings.Join(root, ",") + `,"do":[`}
 	for i, s := range c.Steps {
 		line := "  " + marshal(map[string]any{string(s.Kind): stepParams(c, s)})
 		if i < len(c.Steps)-1 {

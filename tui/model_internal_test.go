@@ -181,3 +181,53 @@ func TestFmt(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandJSON checks the wire form of the commands the detail pane
+// shows (protocol reference §4.2–4.4).
+func TestCommandJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		cmd  core.Command
+		want []string
+	}{
+		{"create and add", core.Command{User: "ana@example.org", RequestID: "action_1", Steps: []core.Step{
+			{Kind: core.StepCreateFederatedID, Attrs: map[string]string{"email": "ana@example.org", "country": "ES"}, Option: core.OptionIgnoreIfExists},
+			{Kind: core.StepAdd, Groups: []string{"design team"}},
+		}}, []string{
+			`{"user":"ana@example.org","requestID":"action_1","do":[`,
+			`  {"createFederatedID":{"country":"ES","email":"ana@example.org","option":"ignoreIfAlreadyExists"}},`,
+			`  {"add":{"group":["design team"]}}`,
+			`]}`,
+		}},
+		{"username with domain, remove all, delete", core.Command{User: "jdoe", Domain: "example.org", Steps: []core.Step{
+			{Kind: core.StepRemove, All: true},
+			{Kind: core.StepRemoveFromOrg, DeleteAccount: true},
+		}}, []string{
+			`{"user":"jdoe","domain":"example.org","do":[`,
+			`  {"remove":"all"},`,
+			`  {"removeFromOrg":{"deleteAccount":true}}`,
+			`]}`,
+		}},
+		{"adobe id leaves the org", core.Command{User: "bo@gmail.com", UseAdobeID: true, Steps: []core.Step{
+			{Kind: core.StepRemoveFromOrg},
+		}}, []string{
+			`{"user":"bo@gmail.com","useAdobeID":true,"do":[`,
+			`  {"removeFromOrg":{"deleteAccount":false}}`,
+			`]}`,
+		}},
+		{"user group", core.Command{UserGroup: "Design & Video", Steps: []core.Step{
+			{Kind: core.StepCreateUserGroup, Option: core.OptionIgnoreIfExists},
+			{Kind: core.StepAdd, Users: []string{"a@x.org", "b@x.org"}},
+		}}, []string{
+			`{"usergroup":"Design & Video","do":[`,
+			`  {"createUserGroup":{"option":"ignoreIfAlreadyExists"}},`,
+			`  {"add":{"user":["a@x.org","b@x.org"]}}`,
+			`]}`,
+		}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, commandJSON(tt.cmd)); diff != "" {
+			t.Errorf("%s: commandJSON diff (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
