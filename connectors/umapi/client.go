@@ -403,6 +403,9 @@ func (c *Client) do(ctx context.Context, cl call, r core.Reporter) (*reply, erro
 		r.Throttled(core.ThrottleWait{Org: c.opts.Name, Wait: wait, Until: until, Cause: cause, Attempt: attempt})
 		if wait > 0 {
 			c.log.Warn(fmt.Sprintf("Next retry in %s", formatWait(wait)), "org", c.opts.Name)
+			if wait > 15*time.Minute {
+				c.log.Warn("A wait this long is Adobe's sync-frequency limit: syncs of this org start too often (Adobe advises at most one every two hours)", "org", c.opts.Name)
+			}
 		} else {
 			c.log.Warn("Immediate retry", "org", c.opts.Name)
 		}
