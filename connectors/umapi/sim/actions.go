@@ -94,7 +94,7 @@ func (s *Server) action(r *http.Request) response {
 	if err := dec.Decode(&raw); err != nil {
 		return malformed("Malformed JSON: the body must be an array of commands: " + err.Error())
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return malformed("Malformed JSON: data after the array of commands")
 	}
 	if len(raw) == 0 {

@@ -630,6 +630,7 @@ func TestWholeRequestErrors(t *testing.T) {
 		result           string
 	}{
 		{"malformed JSON", "/action/" + testOrg, `[{"user":`, 400, "error.command.malformed"},
+		{"trailing data", "/action/" + testOrg, `[{"user":"ana@example.org","do":[{"remove":"all"}]}] ]`, 400, "error.command.malformed"},
 		{"not an array", "/action/" + testOrg, `{"user":"ana@example.org","do":[]}`, 400, "error.command.malformed"},
 		{"empty array", "/action/" + testOrg, `[]`, 400, "error.command.malformed"},
 		{"eleven commands", "/action/" + testOrg, many, 400, "error.command.malformed"},
