@@ -7,8 +7,6 @@ import (
 	"strings"
 )
 
-func pathUnescape(s string) (string, error) { return url.PathUnescape(s) }
-
 // wireUser is a user object as the read endpoints send it (§3.1, §3.6).
 type wireUser struct {
 	ID        string   `json:"id"`
@@ -32,6 +30,8 @@ func toWire(u *user, inherited, withGroups bool) wireUser {
 	return w
 }
 
+// usersPage is the body of a users list (§3.1, §3.2); usersPageResp
+// writes it by hand for speed (see wire.go), tests decode it.
 type usersPage struct {
 	LastPage  bool       `json:"lastPage"`
 	Result    string     `json:"result"`

@@ -13,6 +13,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -347,7 +348,7 @@ type route struct {
 func (s *Server) parseRoute(r *http.Request, rest string) (route, bool) {
 	seg := strings.Split(rest, "/")
 	unesc := func(v string) string {
-		if u, err := pathUnescape(v); err == nil {
+		if u, err := url.PathUnescape(v); err == nil {
 			return u
 		}
 		return v
