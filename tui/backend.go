@@ -15,9 +15,9 @@ import (
 // store; tui/fake implements it in memory.
 //
 // Methods that take a context may be slow and are called off the UI
-// goroutine, and so is Estimate, after every exclusion. Detail is called on
-// the UI goroutine as the cursor moves and must be quick (index the plan's
-// commands once, not per call).
+// goroutine, and so are Estimate, after every exclusion, and Detail, as the
+// cursor moves; both should still be quick (index the plan once, not per
+// call), since the screen shows "…" until they answer.
 type Backend interface {
 	// Fetch reads both sides, reporting progress and throttle waits.
 	Fetch(ctx context.Context, r core.Reporter) (*core.Snapshot, error)

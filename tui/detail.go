@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/usersync/usersync/core"
@@ -18,13 +19,13 @@ func (m *Model) detailLines(w int) []string {
 	if i < 0 {
 		return []string{m.st.dim.Render("No change selected.")}
 	}
-	if !r.haveDetail || r.detailRow != i {
-		r.detail = m.b.Detail(m.snap, m.plan, *r.list.rows[i].c)
-		r.detailRow, r.haveDetail = i, true
-	}
 	rw := &r.list.rows[i]
 	c := rw.c
-	d := &r.detail
+	d := &ChangeDetail{}
+	loading := !r.haveDetail || r.detailRow != i
+	if !loading {
+		d = &r.detail
+	}
 	var ls []string
 	add := func(s ...string) { ls = append(ls, s...) }
 	para := func(prefix, s string) {
@@ -54,6 +55,8 @@ func (m *Model) detailLines(w int) []string {
 		}
 	}
 	switch {
+	case loading:
+		add(m.st.dim.Render("… reading the records and commands"))
 	case c.Action == core.ActionCreateGroup:
 	case d.Directory != nil:
 		u := d.Directory
@@ -68,7 +71,7 @@ func (m *Model) detailLines(w int) []string {
 		add("Directory: none (Adobe-only user)")
 	}
 	switch {
-	case c.Action == core.ActionCreateGroup:
+	case loading, c.Action == core.ActionCreateGroup:
 	case d.Adobe != nil:
 		u := d.Adobe
 		para("Adobe: ", fmt.Sprintf("%s %s <%s> %s %s", u.Firstname, u.Lastname, u.Email, u.Country, u.Type))
@@ -100,6 +103,37 @@ func (m *Model) detailLines(w int) []string {
 		add("Nothing is sent: the change is withheld.")
 	}
 	return ls
+}
+
+// wantDetail asks the backend for the detail of the row under the cursor,
+// off the UI goroutine, so that moving through a large plan never waits for
+// it. One request runs at a time; when it lands, the next is asked for if
+// the cursor has moved on.
+func (m *Model) wantDetail() tea.Cmd {
+	r := &m.review
+	if m.screen != scrReview || r.list == nil || r.detailBusy {
+		return nil
+	}
+	i := r.current()
+	if i < 0 || (r.haveDetail && r.detailRow == i) {
+		return nil
+	}
+	r.detailBusy = true
+	r.detailRun = m.nextRun()
+	run, b, snap, plan, c := r.detailRun, m.b, m.snap, m.plan, *r.list.rows[i].c
+	return func() tea.Msg {
+		return detailMsg{run: run, row: i, d: b.Detail(snap, plan, c)}
+	}
+}
+
+func (m *Model) detailLoaded(msg detailMsg) tea.Cmd {
+	r := &m.review
+	if msg.run != r.detailRun {
+		return nil
+	}
+	r.detailBusy = false
+	r.detail, r.detailRow, r.haveDetail = msg.d, msg.row, true
+	return m.wantDetail()
 }
 
 // hardWrap cuts s into pieces at most w cells wide (JSON has no spaces to

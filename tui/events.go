@@ -53,7 +53,12 @@ type (
 		d   *RunDetail
 		err error
 	}
-	tickMsg     struct{ run int }
+	tickMsg   struct{ run int }
+	detailMsg struct {
+		run int
+		row int32
+		d   ChangeDetail
+	}
 	estimateMsg struct {
 		run int
 		est core.Estimate

@@ -31,6 +31,12 @@ func (m *Model) CursorChange() *core.Change {
 // Excluded returns the change IDs the review excludes.
 func (m *Model) Excluded() map[int]bool { return m.review.list.exclude() }
 
+// DetailReady reports whether the detail of the current row has arrived.
+func (m *Model) DetailReady() bool {
+	r := &m.review
+	return r.list == nil || r.current() < 0 || (r.haveDetail && r.detailRow == r.current())
+}
+
 // Estimating reports whether an estimate is being computed.
 func (m *Model) Estimating() bool { return m.review.estimating }
 

@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (
 // the files are plain text that the manual quotes.
 func golden(t *testing.T, d *driver, name string) {
 	t.Helper()
-	d.until("the estimate", func() bool { return !d.m.Estimating() })
+	d.until("the estimate and the detail", func() bool { return !d.m.Estimating() && d.m.DetailReady() })
 	got := d.m.View() + "\n"
 	path := filepath.Join("testdata", name+".golden")
 	if *update {

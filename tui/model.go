@@ -168,7 +168,19 @@ func (m *Model) busy() bool {
 
 // Update handles a message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	// Whatever moved the cursor (a key, a filter, a new plan), the detail
+	// pane follows.
+	if d := m.wantDetail(); d != nil {
+		cmd = tea.Batch(cmd, d)
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case detailMsg:
+		return m, m.detailLoaded(msg)
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		return m, nil

@@ -71,6 +71,16 @@ func TestStaleMessagesDropped(t *testing.T) {
 	if m.explain.ex != nil {
 		t.Errorf("a stale explanation was shown")
 	}
+	m.review.detailRun = 20
+	m.Update(detailMsg{run: 19, row: 3, d: ChangeDetail{Hook: []string{"old"}}})
+	if m.review.haveDetail {
+		t.Errorf("a stale detail was shown")
+	}
+	m.review.estRun, m.review.est = 21, core.Estimate{Requests: 5}
+	m.Update(estimateMsg{run: 18, est: core.Estimate{Requests: 99}})
+	if m.review.est.Requests != 5 {
+		t.Errorf("a stale estimate replaced the current one")
+	}
 	m.Update(tickMsg{run: 12345})
 	if m.ticking {
 		t.Errorf("a stale tick started ticking")

@@ -41,6 +41,8 @@ type reviewState struct {
 	detailRow  int32
 	detail     ChangeDetail
 	haveDetail bool
+	detailBusy bool
+	detailRun  int
 
 	// exclusions is the remembered-exclusions panel, when open.
 	exclusions  []core.Exclusion
