@@ -348,26 +348,19 @@ func pack(p *Plan, exclude map[int]bool) packing {
 
 	for _, name := range packOrgOrder(p, orgs) {
 		o := orgs[name]
-		o.chooseUserGroupRoots(p)
-		cmds := o.commands()
-		for _, r := range packCommands(cmds) {
-			r.Org = name
-			r.Request.TestOnly = p.TestMode
-			out.requests = append(out.requests, r)
+		o.chooseUserGroupRoots()
+		reqs := packCommands(o.commands())
+		for i := range reqs {
+			reqs[i].Org = name
+			reqs[i].Request.TestOnly = p.TestMode
 		}
-		// Mark the sync signals on this org's requests.
-		var mine []int
-		for i := range out.requests {
-			if out.requests[i].Org == name {
-				mine = append(mine, i)
-			}
+		// UST's sync signals: start on the org's first request, end on its
+		// last when there are several.
+		if n := len(reqs); n > 0 {
+			reqs[0].Request.SyncStart = true
+			reqs[n-1].Request.SyncEnd = n > 1
 		}
-		if len(mine) > 0 {
-			out.requests[mine[0]].Request.SyncStart = true
-			if len(mine) > 1 {
-				out.requests[mine[len(mine)-1]].Request.SyncEnd = true
-			}
-		}
+		out.requests = append(out.requests, reqs...)
 	}
 	return out
 }
@@ -461,7 +454,7 @@ func packListSteps(n int) int {
 // from the least used, the users of any group whose usergroup commands cost
 // more than the user commands they replace; ties favour user commands, whose
 // errors name one user.
-func (o *orgWork) chooseUserGroupRoots(p *Plan) {
+func (o *orgWork) chooseUserGroupRoots() {
 	type cand struct {
 		u      *userWork
 		groups []string // normalised groups it touches
@@ -590,13 +583,13 @@ func (o *orgWork) chooseUserGroupRoots(p *Plan) {
 		}
 		u := c.u
 		for _, e := range u.add.entries {
-			g := o.group(e.name, len(p.Changes)+slices.Min(u.changeIDs))
+			g := o.group(e.name, slices.Min(u.changeIDs))
 			for _, id := range e.ids {
 				g.add.add(u.ref.Email, id)
 			}
 		}
 		for _, e := range u.remove.entries {
-			g := o.group(e.name, len(p.Changes)+slices.Min(u.changeIDs))
+			g := o.group(e.name, slices.Min(u.changeIDs))
 			for _, id := range e.ids {
 				g.remove.add(u.ref.Email, id)
 			}

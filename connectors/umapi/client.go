@@ -588,6 +588,4 @@ func formatWait(d time.Duration) string {
 	return fmt.Sprintf("%d milliseconds", d.Milliseconds())
 }
 
-type nop struct{ core.NopReporter }
-
-func nopReporter() core.Reporter { return nop{} }
+func nopReporter() core.Reporter { return core.NopReporter{} }
