@@ -557,3 +557,29 @@ func BenchmarkBuildRequests(b *testing.B) {
 		BuildRequests(p, nil)
 	}
 }
+
+// stillClock never moves.
+type stillClock struct{ t time.Time }
+
+func (c stillClock) Now() time.Time                       { return c.t }
+func (c stillClock) After(time.Duration) <-chan time.Time { return nil }
+
+func TestApplyCoalescesProgress(t *testing.T) {
+	var changes []Change
+	for i := range 50 {
+		changes = append(changes, Change{Action: ActionRemoveFromOrg, User: fed(fmt.Sprintf("u%02d@e.org", i))})
+	}
+	rep := &recReporter{}
+	_, err := Apply(context.Background(), planOf(nil, changes...), map[string]Target{PrimaryOrg: &fakeTarget{}},
+		ApplyOptions{Reporter: rep, Clock: stillClock{time.Unix(1e9, 0)}})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	// Five requests in no time: the first report, then only the final one.
+	if len(rep.progress) != 2 {
+		t.Fatalf("%d progress reports; want 2: %+v", len(rep.progress), rep.progress)
+	}
+	if last := rep.progress[1]; !last.Done || last.RequestsSent != 5 || last.RequestsTotal != 5 || last.CommandsSucceeded != 50 {
+		t.Errorf("final progress = %+v; want done with 5/5 requests and 50 commands", last)
+	}
+}
