@@ -23,6 +23,9 @@
 //     eight such reads are in flight on the one connection. A member DN
 //     that no longer exists is a warning; any other failed read is an
 //     error (UST logged every lookup failure as a warning).
+//   - TLS certificates are checked unless require_tls_cert: false is
+//     written out (UST checked only with require_tls_cert: true); an
+//     unchecked TLS connection is logged as a warning on every read.
 //   - Users are de-duplicated by DN (case-insensitively) and returned
 //     sorted by DN, each with the requested group names it belongs to.
 //

@@ -203,6 +203,8 @@ type reader struct {
 	pages    int
 	groups   int
 	lastProg time.Time
+
+	referralsLogged bool
 }
 
 // Users reads the directory as q asks (UST §3.4.1, §8.1). Any failed,
@@ -468,7 +470,18 @@ func (rd *reader) page(ctx context.Context, op string, res *ldapv3.SearchResult,
 				"the server referred part of the search to %s (referrals: fail is set; to read a whole Active Directory forest, point host at a global catalog, port 3268)",
 				strings.Join(res.Referrals, ", "))
 		}
-		rd.s.log.Info("search continuation references not followed", "logger", rd.s.cfg.LoggerName, "op", op, "referrals", res.Referrals)
+		// Active Directory sends the same references with every search
+		// from a domain root; say so once per read.
+		rd.mu.Lock()
+		first := !rd.referralsLogged
+		rd.referralsLogged = true
+		rd.mu.Unlock()
+		level := slog.LevelDebug
+		if first {
+			level = slog.LevelInfo
+		}
+		rd.s.log.Log(ctx, level, "search continuation references not followed (referrals: ignore)",
+			"logger", rd.s.cfg.LoggerName, "op", op, "referrals", res.Referrals)
 	}
 	for _, e := range res.Entries {
 		if err := rd.completeRanges(ctx, e); err != nil {

@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -380,4 +381,41 @@ func TestPasswordFromKeyring(t *testing.T) {
 	if res := read(t, cfg, core.SourceQuery{Groups: []string{"Engineers"}}); len(res.Users) != 2 {
 		t.Errorf("Users(Engineers) returned %d users; want 2", len(res.Users))
 	}
+}
+
+func TestReferralsAreLoggedOnce(t *testing.T) {
+	needSlapd(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg := testConfig(t, openLDAPConfig)
+	res, err := New(cfg, logger).Users(context.Background(), core.SourceQuery{Groups: []string{"Designers", "Engineers", "Big"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Users) == 0 {
+		t.Fatal("no users read")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "continuation references not followed"); n != 1 {
+		t.Errorf("referral notice logged %d times; want once:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), svcPW) {
+		t.Errorf("log contains the password:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "uid=nomail") {
+		t.Errorf("log does not warn about the user without email:\n%s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
