@@ -3,6 +3,7 @@ package umapi
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -297,5 +298,52 @@ func BenchmarkCreate10k(b *testing.B) {
 			b.Errorf("wall time %v is not within 5%% of the %v the rate limit allows", wall, est.Duration)
 		}
 		b.StartTimer()
+	}
+}
+
+// TestApplyTwoOrgsInTestMode: a test-mode plan over a secondary and the
+// primary org changes nothing, reports what would succeed, and sends the
+// secondary's requests first.
+func TestApplyTwoOrgsInTestMode(t *testing.T) {
+	prim, sec := startSim(t, sim.Options{}), startSim(t, sim.Options{})
+	p := &core.Plan{Orgs: []string{"partner", core.PrimaryOrg}, TestMode: true, Changes: []core.Change{
+		{Org: core.PrimaryOrg, Action: core.ActionAddGroups, User: fedRef("ana@example.org"), Groups: []string{"acrobat"}},
+		{Org: "partner", Action: core.ActionRemoveFromOrg, User: fedRef("ana@example.org")},
+		{Org: "partner", Action: core.ActionAddGroups, User: fedRef("li@ent.example.com"), Groups: []string{"no such profile"}},
+	}}
+	for i := range p.Changes {
+		p.Changes[i].ID = i
+	}
+	var order []string
+	mark := func(name string, e *env) {
+		e.rec.intercept = func(n int, w http.ResponseWriter, r *http.Request) bool {
+			if strings.Contains(r.URL.Path, "/action/") {
+				order = append(order, name)
+			}
+			return false
+		}
+	}
+	mark("partner", sec)
+	mark(core.PrimaryOrg, prim)
+	targets := map[string]core.Target{core.PrimaryOrg: prim.client(t, nil), "partner": sec.client(t, func(o *Options) { o.Name = "partner" })}
+	before := membership(prim.sim.State())
+	res, err := core.Apply(bg, p, targets, core.ApplyOptions{})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if diff := cmp.Diff([]string{"partner", core.PrimaryOrg}, order); diff != "" {
+		t.Errorf("request order (-want +got):\n%s", diff)
+	}
+	want := []core.Outcome{core.OutcomeSucceeded, core.OutcomeSucceeded, core.OutcomeFailed}
+	for i, r := range res.Results {
+		if r.Outcome != want[i] {
+			t.Errorf("change %d = %+v; want %s", i, r, want[i])
+		}
+	}
+	if diff := cmp.Diff(before, membership(prim.sim.State())); diff != "" {
+		t.Errorf("test mode changed the primary org (-before +after):\n%s", diff)
+	}
+	if q := prim.rec.requests("/v2/usermanagement/action/")[0].Query; q != "testOnly=true" {
+		t.Errorf("query = %q; want testOnly=true", q)
 	}
 }
