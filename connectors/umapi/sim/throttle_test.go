@@ -211,6 +211,25 @@ func TestTLS(t *testing.T) {
 	if _, err := http.Get(base + "/status"); err == nil {
 		t.Errorf("GET without the CA succeeded; want a certificate error")
 	}
+
+	// The reset fault drops TLS connections too.
+	rs, err := New(Options{TLSDir: t.TempDir(), Faults: "reset=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbase, err := rs.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	caPEM, _ = os.ReadFile(filepath.Join(rs.opts.TLSDir, "ca.pem"))
+	pool = x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	hc = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	if resp, err := hc.Get(rbase + "/v2/usermanagement/groups/" + DefaultOrgID + "/0"); err == nil {
+		resp.Body.Close()
+		t.Errorf("GET with reset=1 over TLS = %s; want a dropped connection", resp.Status)
+	}
 }
 
 func TestMainCommand(t *testing.T) {
