@@ -311,11 +311,37 @@ func (rd *reader) readGroup(ctx context.Context, name string) (bool, error) {
 	}
 	mf := strings.NewReplacer("{group_dn}", escapeValue(g.DN), "{group}", escapeValue(name)).Replace(s.cfg.GroupMemberFilterFormat)
 	filter = "(&" + wrapFilter(mf) + wrapFilter(s.cfg.AllUsersFilter) + ")"
+	attrs = rd.attr
+	if rd.q.AllUsers {
+		// Every member matches all_users_filter, so it was read already:
+		// only the DNs are needed, which halves what --users all transfers.
+		attrs = []string{"1.1"}
+	}
 	return true, rd.search(ctx, fmt.Sprintf("ldap search members of %q", name), s.cfg.BaseDN, ldapv3.ScopeWholeSubtree,
-		filter, rd.attr, func(e *ldapv3.Entry) error {
-			rd.add(e, name)
+		filter, attrs, func(e *ldapv3.Entry) error {
+			if rd.q.AllUsers {
+				rd.attach(e.DN, name)
+			} else {
+				rd.add(e, name)
+			}
 			return nil
 		})
+}
+
+// attach records that the already-read user dn is in group. A DN not read
+// by the all-users search (an entry added since, or one skipped) is left
+// out, as it would be had it been read a moment later.
+func (rd *reader) attach(dn, group string) bool {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	u := rd.byDN[strings.ToLower(dn)]
+	if u == nil {
+		return false
+	}
+	if !contains(u.Groups, group) {
+		u.Groups = append(u.Groups, group)
+	}
+	return true
 }
 
 // readMembersTwoSteps reads the member DNs of group g from its member
@@ -355,6 +381,9 @@ func (rd *reader) readMembersTwoSteps(ctx context.Context, name string, g *ldapv
 		results := make([]found, len(level))
 		err := parallel(ctx, len(level), lookupWorkers, func(i int) error {
 			dn := level[i]
+			if rd.q.AllUsers && rd.attach(dn, name) {
+				return nil // read by the all-users search
+			}
 			u, err := rd.lookup(ctx, dn, userFilter, rd.attr)
 			if err != nil {
 				return err
