@@ -587,7 +587,7 @@ func (o *org) create(cmd *command, st step, i int, test bool) (*user, *stepError
 			return nil, nil
 		}
 		u := &user{typ: adobeID, email: email, username: email, domain: emailDomain(email),
-			firstname: f["firstname"], lastname: f["lastname"], country: f["country"]}
+			firstname: f["firstname"], lastname: f["lastname"], country: o.intern(f["country"])}
 		o.insertUser(u)
 		return u, nil
 	}
@@ -624,7 +624,7 @@ func (o *org) create(cmd *command, st step, i int, test bool) (*user, *stepError
 		return nil, nil
 	}
 	u := &user{typ: t, email: email, username: username, domain: o.domainBy[lower(dom)].name,
-		firstname: f["firstname"], lastname: f["lastname"], country: f["country"]}
+		firstname: f["firstname"], lastname: f["lastname"], country: o.intern(f["country"])}
 	if strings.EqualFold(username, email) {
 		u.username = email
 	}

@@ -108,6 +108,21 @@ type org struct {
 	// lower-cased email. byName indexes Enterprise and Federated IDs whose
 	// username differs from their email, by nameKey.
 	adobe, byEmail, byName map[string]*user
+
+	// strs interns the few distinct domain and country strings, so that a
+	// million users do not hold a million copies of them.
+	strs map[string]string
+}
+
+func (o *org) intern(v string) string {
+	if v == "" {
+		return ""
+	}
+	if iv, ok := o.strs[v]; ok {
+		return iv
+	}
+	o.strs[v] = v
+	return v
 }
 
 func lower(s string) string { return strings.ToLower(s) }
@@ -127,7 +142,7 @@ func buildOrg(s *Seed) (*org, error) {
 		id: s.OrgID, clientID: s.ClientID, clientSecret: s.ClientSecret,
 		domainBy: map[string]*domain{}, groupBy: map[string]*group{},
 		adobe: map[string]*user{}, byEmail: map[string]*user{}, byName: map[string]*user{},
-		nextGID: 100001,
+		strs: map[string]string{}, nextGID: 100001,
 	}
 	if o.id == "" {
 		o.id = DefaultOrgID
@@ -217,8 +232,8 @@ func (o *org) seedUser(i int, su SeedUser) error {
 	if !validEmail(su.Email) {
 		return fieldError(f+".email", "%q is not an email address", su.Email)
 	}
-	u := &user{typ: t, email: su.Email, username: su.Username, domain: su.Domain,
-		firstname: su.Firstname, lastname: su.Lastname, country: su.Country}
+	u := &user{typ: t, email: su.Email, username: su.Username, domain: o.intern(su.Domain),
+		firstname: su.Firstname, lastname: su.Lastname, country: o.intern(su.Country)}
 	if u.username == "" || u.username == u.email {
 		u.username = u.email // share the string: a million users add up
 	}
