@@ -30,6 +30,10 @@
 //     sorted by DN, each with the requested group names it belongs to.
 //
 // The tests start a real OpenLDAP slapd on loopback (TestMain in
-// slapd_test.go) and an in-process Active Directory imitation for range
-// retrieval (adserver_test.go).
+// slapd_test.go; set SLAPD to use another binary) and an in-process Active
+// Directory imitation for range retrieval and the in-chain matching rule
+// (adserver_test.go). Without slapd the integration tests skip and say
+// why; USERSYNC_REQUIRE_SLAPD=1 turns a slapd that cannot start into a
+// failure. The connectortest conformance suite runs in conformance_test.go
+// and BenchmarkRead100k in bench_test.go.
 package ldap

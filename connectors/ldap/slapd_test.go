@@ -98,8 +98,15 @@ func runWithSlapd(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	inst, stop, err := startSlapd(bin, dir, directoryLDIF())
 	if err != nil {
+		// An installed slapd that cannot run here (an AppArmor profile
+		// confining it to /etc/ldap, say) skips the integration tests
+		// loudly, unless the run demands them.
 		fmt.Fprintln(os.Stderr, "slapd harness: cannot start slapd:", err)
-		return 1
+		if os.Getenv("USERSYNC_REQUIRE_SLAPD") != "" {
+			return 1
+		}
+		slapd.skip = "slapd is installed but could not be started (see the harness message above); LDAP integration tests skipped. Set USERSYNC_REQUIRE_SLAPD=1 to make this a failure"
+		return m.Run()
 	}
 	defer stop()
 	slapd.slapdInstance = *inst
