@@ -51,31 +51,32 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	var plan *core.Plan
 	var from string
 	var done map[int]bool
+	// excluded are the changes the operator held back for this plan's run
+	// (in the console); applying or resuming it keeps them held back.
+	var excluded []int
 	switch {
 	case resume:
 		var info store.RunInfo
 		if len(rest) == 1 {
 			info, err = db.Run(rest[0])
 		} else {
-			var found bool
-			info, found, err = db.LatestRun(store.StatusApplying, store.StatusInterrupted)
-			if err == nil && !found {
-				err = errors.New("no interrupted apply to resume")
-			}
+			info, err = resumable(db)
 		}
 		if err != nil {
 			return fatal(e, err)
+		}
+		if info.Status != store.StatusApplying && info.Status != store.StatusInterrupted &&
+			(info.Status != store.StatusFailed || !sentAny(db, info.ID)) {
+			return fatal(e, fmt.Errorf("run %s is %s, not interrupted: nothing to resume", info.ID, info.Status))
 		}
 		if plan, err = db.Plan(info.ID); err != nil {
 			return fatal(e, err)
 		}
 		var inFlight []int
-		if done, inFlight, err = db.ResumeState(info.ID); err != nil {
+		if done, inFlight, err = resumeState(db, info); err != nil {
 			return fatal(e, err)
 		}
-		// Changes a previous resume already applied are sent again if that
-		// resume is itself interrupted; that is safe, as below.
-		from = info.ID
+		from, excluded = info.ID, info.Excluded
 		named(p.log, "main").Info(fmt.Sprintf("Resuming run %s: %d changes already applied, %d were in flight and are sent again (safe: every command is idempotent)",
 			info.ID, len(done), len(inFlight)))
 	case isPlanFile(rest[0]):
@@ -88,7 +89,11 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		if plan, err = db.Plan(rest[0]); err != nil {
 			return fatal(e, err)
 		}
-		from = rest[0]
+		info, err := db.Run(rest[0])
+		if err != nil {
+			return fatal(e, err)
+		}
+		from, excluded = rest[0], info.Excluded
 	}
 
 	if !resume {
@@ -133,6 +138,13 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fatal(e, err)
 	}
+	for _, id := range excluded {
+		if exclude == nil {
+			exclude = map[int]bool{}
+		}
+		exclude[id] = true
+	}
+	run.Excluded = sortedIDs(exclude)
 	res, err := core.Apply(ctx, plan, p.targets, core.ApplyOptions{Exclude: exclude, Done: done, Journal: db.Journal(run.ID), Reporter: rep, Logger: named(p.log, "processor")})
 	db.SaveResults(run.ID, res.Results)
 	if err != nil && !res.Cancelled {
@@ -157,6 +169,65 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
 	db.UpdateRun(run)
 	return code
+}
+
+// resumable is the run 'apply --resume' finishes: the newest run that
+// sent changes, when it did not finish. An older interrupted run is never
+// picked once a later run applied anything: its plan is out of date, and
+// the later run converged the org anyway.
+func resumable(db *store.DB) (store.RunInfo, error) {
+	runs, err := db.Runs(0)
+	if err != nil {
+		return store.RunInfo{}, err
+	}
+	for _, r := range runs {
+		switch r.Status {
+		case store.StatusApplying, store.StatusInterrupted:
+			return r, nil
+		case store.StatusApplied, store.StatusWithheld:
+			return store.RunInfo{}, fmt.Errorf("no interrupted apply to resume: the newest apply (run %s) finished", r.ID)
+		case store.StatusFailed:
+			// A run that failed before sending anything does not count;
+			// one that failed in the middle of its apply (a fatal error
+			// from the server) is finished like an interrupted one.
+			if sentAny(db, r.ID) {
+				return r, nil
+			}
+		}
+	}
+	return store.RunInfo{}, errors.New("no interrupted apply to resume")
+}
+
+// sentAny reports whether a run's journal records any request.
+func sentAny(db *store.DB, id string) bool {
+	entries, err := db.JournalEntries(id)
+	return err == nil && len(entries) > 0
+}
+
+// resumeState is what an interrupted run and the runs it resumed (the
+// same plan) already applied, and what it had in flight.
+func resumeState(db *store.DB, info store.RunInfo) (done map[int]bool, inFlight []int, err error) {
+	done = map[int]bool{}
+	seen := map[string]bool{}
+	for id := info.ID; id != "" && !seen[id]; {
+		seen[id] = true
+		d, f, err := db.ResumeState(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		for c := range d {
+			done[c] = true
+		}
+		if id == info.ID {
+			inFlight = f
+		}
+		r, err := db.Run(id)
+		if err != nil || r.ResumedFrom == "" {
+			break
+		}
+		id = r.ResumedFrom
+	}
+	return done, inFlight, nil
 }
 
 func isPlanFile(arg string) bool {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +63,12 @@ type fixtureOpts struct {
 	limit     string
 	throttle  string
 	timeScale float64
+	// logging replaces the logging section (indented two spaces).
+	logging string
+	// wrap, when set, serves the simulator's handler through it (to
+	// watch the requests on the wire) instead of the simulator's own
+	// listener.
+	wrap func(http.Handler) http.Handler
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -81,11 +89,20 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var url string
+	if o.wrap != nil {
+		hs := httptest.NewServer(o.wrap(srv.Handler()))
+		t.Cleanup(hs.Close)
+		url = hs.URL
+	} else {
+		if url, err = srv.Start("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
 	}
-	t.Cleanup(func() { srv.Close() })
+	if o.logging == "" {
+		o.logging = "  log_to_file: False\n"
+	}
 	dir := t.TempDir()
 	f := &fixture{t: t, dir: dir, srv: srv, url: url, seed: o.seed, rate: "1000/1s"}
 	if o.throttle == "realistic" {
@@ -112,13 +129,12 @@ directory_users:
 limits:
   max_adobe_only_users: %s
 logging:
-  log_to_file: False
-invocation_defaults:
+%sinvocation_defaults:
   adobe_only_user_action: remove
   process_groups: Yes
   update_user_info: Yes
   connector: [csv, %q]
-`, o.mapping, o.extraMain, o.limit, filepath.Join(dir, "users.csv")))
+`, o.mapping, o.extraMain, o.limit, o.logging, filepath.Join(dir, "users.csv")))
 	write("connector-csv.yml", "delimiter: ','\n")
 	f.cfg = filepath.Join(dir, "user-sync-config.yml")
 	return f

@@ -148,7 +148,9 @@ func runRows(p *core.Plan, results []core.ChangeResult, excluded []int) []result
 			user = c.Group
 		}
 		row := resultRow{ChangeID: c.ID, Org: c.Org, Action: c.Action, User: user, Groups: c.Groups, Attrs: c.Attrs, Outcome: outcome, Rule: c.Rule}
-		if r, ok := byID[c.ID]; ok {
+		// The executor reports an excluded change as skipped; show says
+		// why.
+		if r, ok := byID[c.ID]; ok && !(outcome == "excluded" && r.Outcome == core.OutcomeSkipped) {
 			row.Outcome, row.Code, row.Message = string(r.Outcome), r.Code, r.Message
 		}
 		rows = append(rows, row)

@@ -313,18 +313,30 @@ func (p *pipeline) writeStrays(plan *core.Plan) error {
 }
 
 // rememberedExclusions are the changes of plan that an exclusion
-// remembered in the console covers.
+// remembered in the console covers. A user whose creation is held back
+// has no account for the rest of its changes (group adds, updates) to
+// act on, so those are held back with it instead of failing at the
+// server.
 func rememberedExclusions(db *store.DB, plan *core.Plan) (map[int]bool, error) {
 	ex, err := db.Exclusions()
 	if err != nil || len(ex) == 0 {
 		return nil, err
 	}
 	out := map[int]bool{}
+	noAccount := map[[2]string]bool{}
 	for _, c := range plan.Changes {
 		for _, x := range ex {
 			if x.Matches(c) {
 				out[c.ID] = true
+				if c.Action == core.ActionCreate {
+					noAccount[[2]string{c.Org, c.Key}] = true
+				}
 			}
+		}
+	}
+	for _, c := range plan.Changes {
+		if noAccount[[2]string{c.Org, c.Key}] {
+			out[c.ID] = true
 		}
 	}
 	return out, nil

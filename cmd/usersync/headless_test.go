@@ -1,0 +1,779 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/usersync/usersync/connectors/csv"
+	"github.com/usersync/usersync/connectors/ldap"
+	"github.com/usersync/usersync/connectors/okta"
+	"github.com/usersync/usersync/connectors/umapi/sim"
+	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
+	"github.com/usersync/usersync/core/hook"
+	"github.com/usersync/usersync/store"
+	"github.com/zalando/go-keyring"
+)
+
+// manyUsersCSV is a directory of n users in Design: n/10 create requests,
+// enough to meet the action rate limit when n > 100.
+func manyUsersCSV(n int) string {
+	var b strings.Builder
+	b.WriteString("firstname,lastname,email,country,groups\n")
+	for i := range n {
+		fmt.Fprintf(&b, "U,%d,u%03d@example.org,US,Design\n", i, i)
+	}
+	return b.String()
+}
+
+// runs reads the run history (closing the database again: a reader
+// holds a shared lock that keeps the next run out).
+func (f *fixture) runs() []store.RunInfo {
+	f.t.Helper()
+	db, err := store.Open(filepath.Join(f.dir, "usersync.db"), store.Options{ReadOnly: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer db.Close()
+	runs, err := db.Runs(0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return runs
+}
+
+// runEnv runs a command line as is (no -c or --action-rate added).
+func runEnv(ctx context.Context, stdin string, tty bool, args ...string) result {
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, tty: tty, getenv: func(k string) string {
+		if k == "USERSYNC_DB" {
+			return ""
+		}
+		return os.Getenv(k)
+	}}
+	code := run(ctx, e, args)
+	return result{code, out.String(), errb.String()}
+}
+
+// TestResumeAfterKillMidApply kills a sync with SIGKILL in the middle of
+// its apply and finishes it with 'apply --resume': the org ends exactly
+// as planned and the history shows both runs.
+func TestResumeAfterKillMidApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := binary(t)
+	users := manyUsersCSV(150)
+	ref := newFixture(t, fixtureOpts{csv: users})
+	if r := ref.run(context.Background(), "sync"); r.code != exitOK {
+		t.Fatalf("reference sync: %v", r)
+	}
+	want := emails(ref.srv.State())
+
+	f := newFixture(t, fixtureOpts{csv: users, throttle: "realistic", timeScale: 20})
+	cmd := exec.Command(bin, "sync", "-c", f.cfg, "--action-rate", f.rate)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for f.srv.Stats().Requests.Action < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if got := emails(f.srv.State()); cmp.Equal(want, got) {
+		t.Fatalf("the first run finished before it was killed; nothing was tested:\n%s", out.String())
+	}
+
+	r := f.run(context.Background(), "apply", "--resume", "--yes")
+	if r.code != exitOK {
+		t.Fatalf("apply --resume: %v", r)
+	}
+	if !strings.Contains(r.stdout, "Resuming run") {
+		t.Errorf("apply --resume does not say which run it resumes:\n%v", r)
+	}
+	if d := cmp.Diff(want, emails(f.srv.State())); d != "" {
+		t.Errorf("org after kill and resume differs from the plan (-want +got):\n%s", d)
+	}
+	// Attributes too: bo's last name was updated by one of the two runs.
+	for _, u := range f.srv.State().Users {
+		if u.Email == "bo@example.org" && u.Lastname != "Berg" {
+			t.Errorf("bo's last name = %q; want Berg", u.Lastname)
+		}
+	}
+
+	runs := f.runs()
+	if len(runs) != 2 {
+		t.Fatalf("history has %d runs; want 2 (the killed sync, the resume): %+v", len(runs), runs)
+	}
+	resumed, killed := runs[0], runs[1]
+	if killed.Command != "sync" || killed.Status != store.StatusApplying {
+		t.Errorf("killed run = %s %s; want sync applying", killed.Command, killed.Status)
+	}
+	if resumed.Command != "apply" || resumed.Status != store.StatusApplied || resumed.ResumedFrom != killed.ID || resumed.ExitCode != exitOK {
+		t.Errorf("resume run = %+v; want an applied apply resumed from %s", resumed, killed.ID)
+	}
+	if resumed.Succeeded != resumed.Changes {
+		t.Errorf("resume run: %d of %d changes succeeded; want all (counting those the killed run applied)", resumed.Succeeded, resumed.Changes)
+	}
+	// A second sync has nothing left to do.
+	if r := f.run(context.Background(), "plan", "--detailed-exitcode"); r.code != exitOK {
+		t.Errorf("plan after resume: %v; want exit 0", r)
+	}
+	// Nothing left to resume.
+	if r := f.run(context.Background(), "apply", "--resume", "--yes"); r.code != exitFatal || !strings.Contains(r.stderr, "no interrupted apply") {
+		t.Errorf("second resume: %v; want exit 1, nothing to resume", r)
+	}
+}
+
+type event struct {
+	Type string          `json:"type"`
+	Time time.Time       `json:"time"`
+	Data json.RawMessage `json:"data"`
+}
+
+// TestJSONEvents: --json prints only JSON lines on stdout, with every
+// event type of a throttled sync; log lines go to stderr.
+func TestJSONEvents(t *testing.T) {
+	f := newFixture(t, fixtureOpts{csv: manyUsersCSV(110), throttle: "realistic", timeScale: 30})
+	r := f.run(context.Background(), "sync", "--json")
+	if r.code != exitOK {
+		t.Fatalf("sync --json: %v", r)
+	}
+	types := map[string]int{}
+	var summary struct {
+		RunID    string            `json:"run_id"`
+		Counters core.Counters     `json:"counters"`
+		Apply    *core.ApplyResult `json:"apply"`
+	}
+	sc := bufio.NewScanner(strings.NewReader(r.stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var ev event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("stdout line is not JSON: %v\n%s", err, sc.Text())
+		}
+		if ev.Type == "" || ev.Time.IsZero() || len(ev.Data) == 0 {
+			t.Errorf("event lacks type, time or data: %s", sc.Text())
+		}
+		types[ev.Type]++
+		switch ev.Type {
+		case "summary":
+			if err := json.Unmarshal(ev.Data, &summary); err != nil {
+				t.Errorf("summary: %v", err)
+			}
+		case "throttle":
+			var w struct {
+				Seconds float64 `json:"seconds"`
+				Cause   string  `json:"cause"`
+			}
+			json.Unmarshal(ev.Data, &w)
+			if w.Seconds <= 0 || w.Cause == "" {
+				t.Errorf("throttle event without seconds or cause: %s", ev.Data)
+			}
+		case "action_result":
+			var c core.ChangeResult
+			json.Unmarshal(ev.Data, &c)
+			if c.Outcome != core.OutcomeSucceeded {
+				t.Errorf("action_result = %s; want succeeded", ev.Data)
+			}
+		}
+	}
+	for _, typ := range []string{"plan_change", "progress", "throttle", "action_result", "summary"} {
+		if types[typ] == 0 {
+			t.Errorf("no %q event; got %v", typ, types)
+		}
+	}
+	if types["summary"] != 1 {
+		t.Errorf("%d summary events; want 1", types["summary"])
+	}
+	// 110 creates, bo's update and cy's removal.
+	if types["action_result"] != types["plan_change"] {
+		t.Errorf("%d action_result events for %d plan_change events; want one each", types["action_result"], types["plan_change"])
+	}
+	if summary.RunID == "" || summary.Apply == nil || summary.Counters.DirectoryUsersRead != 110 {
+		t.Errorf("summary = %+v; want a run id, an apply and 110 directory users", summary)
+	}
+	if !strings.Contains(r.stderr, "Number of directory users read: 110") {
+		t.Errorf("the log lines are not on stderr:\n%s", tail(r.stderr, 2000))
+	}
+}
+
+// TestExplainStories explains a created, a matched, an excluded and an
+// Adobe-only user; each story names every stage it went through.
+func TestExplainStories(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	for _, tc := range []struct {
+		user   string
+		stages []string
+		want   []string // in the text
+	}{
+		{"dee@example.org", []string{"source", "selection", "mapping", "match", "result"}, []string{"create"}},
+		{"bo@example.org", []string{"source", "selection", "mapping", "match", "result"}, []string{"lastname"}},
+		{"admin@example.org", []string{"exclusion", "result"}, []string{"_org_admin", "no change"}},
+		{"cy@example.org", []string{"source", "adobe-only", "limit", "result"}, []string{"remove", "Adobe-only"}},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			r := f.run(context.Background(), "explain", tc.user, "--json")
+			if r.code != exitOK {
+				t.Fatalf("explain --json: %v", r)
+			}
+			var x core.Explanation
+			if err := json.Unmarshal([]byte(r.stdout), &x); err != nil {
+				t.Fatalf("explain --json: %v\n%s", err, r.stdout)
+			}
+			seen := map[string]bool{}
+			for _, s := range x.Steps {
+				seen[s.Stage] = true
+			}
+			for _, st := range tc.stages {
+				if !seen[st] {
+					t.Errorf("explain %s has no %q step; steps: %+v", tc.user, st, x.Steps)
+				}
+			}
+			r = f.run(context.Background(), "explain", tc.user)
+			if r.code != exitOK {
+				t.Fatalf("explain: %v", r)
+			}
+			for _, w := range append([]string{"Why " + tc.user}, tc.want...) {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("explain %s lacks %q:\n%s", tc.user, w, r.stdout)
+				}
+			}
+		})
+	}
+	if st := f.srv.Stats(); st.Requests.Action != 0 {
+		t.Errorf("explain sent %d action requests", st.Requests.Action)
+	}
+	if r := f.run(context.Background(), "explain"); r.code != exitUsage {
+		t.Errorf("explain without a user: %v; want exit 2", r)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Run("good", func(t *testing.T) {
+		f := newFixture(t, fixtureOpts{})
+		r := f.run(context.Background(), "check")
+		if r.code != exitOK || strings.Contains(r.stdout, "FAIL") {
+			t.Fatalf("check on a good setup: %v; want exit 0", r)
+		}
+		for _, w := range []string{"token obtained", "directory (csv): 3 users"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("check output lacks %q:\n%s", w, r.stdout)
+			}
+		}
+	})
+	t.Run("missing groups", func(t *testing.T) {
+		f := newFixture(t, fixtureOpts{mapping: "    - directory_group: Design\n      adobe_groups: [Design Teem, All Apps]\n" +
+			"    - directory_group: Marketing\n      adobe_groups: [All Apps]\n"})
+		r := f.run(context.Background(), "check")
+		if r.code != exitFatal {
+			t.Fatalf("check: %v; want exit 1", r)
+		}
+		for _, w := range []string{`FAIL  Adobe group "Design Teem"`, `did you mean "Design Team"`, `FAIL  directory group "Marketing"`, "2 problem(s)"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("check output lacks %q:\n%v", w, r)
+			}
+		}
+		if st := f.srv.Stats(); st.Requests.Action != 0 {
+			t.Errorf("check sent %d action requests", st.Requests.Action)
+		}
+	})
+}
+
+// fakeSecrets answers every lookup with one secret.
+type fakeSecrets map[string]string
+
+func (f fakeSecrets) Secret(_ context.Context, service, _ string) (string, error) {
+	if v, ok := f[service]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("no %s", service)
+}
+
+// TestNoConfigSaysHowToStart: bare usersync in an empty directory.
+func TestNoConfigSaysHowToStart(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{nil, {"console"}} {
+		r := runEnv(context.Background(), "", true, args...)
+		if r.code != exitOK {
+			t.Errorf("usersync %v without a config: %v; want exit 0", args, r)
+		}
+		for _, w := range []string{"usersync demo", "usersync init"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("usersync %v without a config lacks %q:\n%v", args, w, r)
+			}
+		}
+	}
+	// sync without a config is fatal, and says how to start.
+	r := runEnv(context.Background(), "", false, "sync")
+	if r.code != exitFatal || !strings.Contains(r.stderr, "usersync init") {
+		t.Errorf("sync without a config: %v; want exit 1 with how to start", r)
+	}
+}
+
+// TestUSTCommandLineWithoutSubcommand: UST's cron line runs a sync when
+// not at a terminal.
+func TestUSTCommandLineWithoutSubcommand(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	r := runEnv(context.Background(), "", false, "--users", "mapped", "--process-groups", "-c", f.cfg, "--action-rate", f.rate)
+	if r.code != exitOK || !strings.Contains(r.stdout, "Number of new Adobe users added: 1") {
+		t.Fatalf("usersync --users mapped --process-groups: %v; want a sync", r)
+	}
+	if _, ok := emails(f.srv.State())["dee@example.org"]; !ok {
+		t.Error("the sync did not create dee")
+	}
+	runs := f.runs()
+	if len(runs) != 1 || runs[0].Command != "sync" {
+		t.Errorf("runs = %+v; want one sync", runs)
+	}
+}
+
+func TestHistoryAndShowJSON(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	if r := f.run(context.Background(), "plan"); r.code != exitOK {
+		t.Fatalf("plan: %v", r)
+	}
+	if r := f.run(context.Background(), "sync"); r.code != exitOK {
+		t.Fatalf("sync: %v", r)
+	}
+	r := f.run(context.Background(), "history", "--json")
+	if r.code != exitOK {
+		t.Fatalf("history --json: %v", r)
+	}
+	var runs []store.RunInfo
+	sc := bufio.NewScanner(strings.NewReader(r.stdout))
+	for sc.Scan() {
+		var ri store.RunInfo
+		if err := json.Unmarshal(sc.Bytes(), &ri); err != nil {
+			t.Fatalf("history --json line: %v\n%s", err, sc.Text())
+		}
+		runs = append(runs, ri)
+	}
+	var got []string
+	for _, ri := range runs {
+		got = append(got, ri.Command+" "+ri.Status)
+	}
+	if d := cmp.Diff([]string{"sync applied", "plan planned"}, got); d != "" {
+		t.Fatalf("history --json (-want +got):\n%s", d)
+	}
+	r = f.run(context.Background(), "show", runs[0].ID, "--json")
+	if r.code != exitOK {
+		t.Fatalf("show --json: %v", r)
+	}
+	var shown struct {
+		Run     store.RunInfo `json:"run"`
+		Results []resultRow   `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, r.stdout)
+	}
+	if shown.Run.ID != runs[0].ID || len(shown.Results) != shown.Run.Changes || shown.Run.Changes == 0 {
+		t.Errorf("show --json: run %s with %d results for %d changes", shown.Run.ID, len(shown.Results), shown.Run.Changes)
+	}
+	outcomes := map[string]string{}
+	for _, row := range shown.Results {
+		outcomes[string(row.Action)+" "+row.User] = row.Outcome
+	}
+	for _, k := range []string{"create dee@example.org", "update bo@example.org", "remove_from_org cy@example.org"} {
+		if outcomes[k] != "succeeded" {
+			t.Errorf("show --json: %q outcome %q; want succeeded (all: %v)", k, outcomes[k], outcomes)
+		}
+	}
+	// The plan-only run shows its changes as not sent.
+	r = f.run(context.Background(), "show", runs[1].ID, "--json")
+	if r.code != exitOK || !strings.Contains(r.stdout, `"outcome":"not sent"`) {
+		t.Errorf("show of a plan run: %v; want changes not sent", r)
+	}
+	if r := f.run(context.Background(), "show", "no-such-run"); r.code != exitFatal {
+		t.Errorf("show of an unknown run: %v; want exit 1", r)
+	}
+	if r := f.run(context.Background(), "show", "last", "--json", "--csv"); r.code != exitUsage {
+		t.Errorf("show --json --csv: %v; want exit 2", r)
+	}
+}
+
+// actionRecorder remembers the query of every action request.
+type actionRecorder struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (a *actionRecorder) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/action/") {
+			a.mu.Lock()
+			a.queries = append(a.queries, r.URL.RawQuery)
+			a.mu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestTestModeChangesNothing: -t sends every request with testOnly and
+// the org is unchanged.
+func TestTestModeChangesNothing(t *testing.T) {
+	rec := &actionRecorder{}
+	f := newFixture(t, fixtureOpts{wrap: rec.wrap})
+	before := f.srv.State()
+	r := f.run(context.Background(), "sync", "-t")
+	if r.code != exitOK {
+		t.Fatalf("sync -t: %v", r)
+	}
+	if !strings.Contains(r.stdout, "TEST MODE") {
+		t.Errorf("the log does not say TEST MODE:\n%s", r.stdout)
+	}
+	if len(rec.queries) == 0 {
+		t.Fatal("test mode sent no action requests; it should send them with testOnly")
+	}
+	for _, q := range rec.queries {
+		if !strings.Contains(q, "testOnly=true") {
+			t.Errorf("action request with query %q; want testOnly=true", q)
+		}
+	}
+	if d := cmp.Diff(before, f.srv.State()); d != "" {
+		t.Errorf("test mode changed the org (-before +after):\n%s", d)
+	}
+	if last := f.runs()[0]; !last.TestMode {
+		t.Errorf("the run is not recorded as a test-mode run: %+v", last)
+	}
+}
+
+// TestAdobeOnlyWriteFile: write-file writes the Adobe-only users and
+// removes nobody.
+func TestAdobeOnlyWriteFile(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	out := filepath.Join(f.dir, "strays.csv")
+	r := f.run(context.Background(), "sync", "--adobe-only-user-action", "write-file", out)
+	if r.code != exitOK {
+		t.Fatalf("sync write-file: %v", r)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), "type,email,domain\nfederatedID,cy@example.org,\n"; got != want {
+		t.Errorf("strays file = %q; want %q", got, want)
+	}
+	if _, ok := emails(f.srv.State())["cy@example.org"]; !ok {
+		t.Error("write-file removed the Adobe-only user")
+	}
+}
+
+// TestAdobeOnlyUserList: --adobe-only-user-list removes the listed users
+// and nobody else, without reading the directory.
+func TestAdobeOnlyUserList(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	list := filepath.Join(f.dir, "remove.csv")
+	os.WriteFile(list, []byte("type,email\nfederatedID,cy@example.org\nfederatedID,bo@example.org\n"), 0o600)
+	r := f.run(context.Background(), "sync", "--adobe-only-user-list", list, "--adobe-only-user-action", "remove")
+	if r.code != exitOK {
+		t.Fatalf("sync --adobe-only-user-list: %v", r)
+	}
+	got := emails(f.srv.State())
+	want := map[string][]string{
+		"ana@example.org":   {"all apps", "design team"},
+		"admin@example.org": {"_org_admin"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("org after the list run (-want +got):\n%s", d)
+	}
+}
+
+// TestRememberedExclusions: an exclusion remembered in the console holds
+// its change back in headless runs, and show lists it.
+func TestRememberedExclusions(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	r := f.run(context.Background(), "plan", "--json")
+	if r.code != exitOK {
+		t.Fatalf("plan --json: %v", r)
+	}
+	var create core.Change
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var ev event
+		json.Unmarshal([]byte(line), &ev)
+		var c core.Change
+		if ev.Type == "plan_change" && json.Unmarshal(ev.Data, &c) == nil && c.Action == core.ActionCreate {
+			create = c
+		}
+	}
+	if create.Key == "" {
+		t.Fatalf("no create in the plan:\n%s", r.stdout)
+	}
+	db, err := store.Open(filepath.Join(f.dir, "usersync.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.RememberExclusion(core.Exclusion{Org: create.Org, Key: create.Key, Action: create.Action, Note: "contractor, not yet"})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r = f.run(context.Background(), "sync")
+	if r.code != exitOK {
+		t.Fatalf("sync: %v", r)
+	}
+	if !strings.Contains(r.stdout, "Excluded by a remembered exclusion") {
+		t.Errorf("the log does not mention the remembered exclusion:\n%s", r.stdout)
+	}
+	got := emails(f.srv.State())
+	if _, ok := got["dee@example.org"]; ok {
+		t.Error("dee was created despite the remembered exclusion")
+	}
+	if _, ok := got["cy@example.org"]; ok {
+		t.Error("the rest of the plan was not applied: cy is still there")
+	}
+	r = f.run(context.Background(), "show", "last")
+	if r.code != exitOK || !strings.Contains(r.stdout, "contractor, not yet") || !strings.Contains(r.stdout, "excluded") {
+		t.Errorf("show: %v; want the remembered exclusion and an excluded change", r)
+	}
+	if r := f.run(context.Background(), "show", "last", "--json"); !strings.Contains(r.stdout, `"outcome":"excluded"`) || !strings.Contains(r.stdout, "remembered_exclusions") {
+		t.Errorf("show --json: %v; want the excluded change and the exclusion", r)
+	}
+	// With nothing else left, the next plan has only the excluded change:
+	// it is not pending.
+	if r := f.run(context.Background(), "plan", "--detailed-exitcode"); r.code != exitOK {
+		t.Errorf("plan after sync: %v; want 0 (only an excluded change remains)", r)
+	}
+}
+
+func TestKeepRuns(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	for range 4 {
+		if r := f.run(context.Background(), "plan", "--keep-runs", "2"); r.code != exitOK {
+			t.Fatalf("plan: %v", r)
+		}
+	}
+	if runs := f.runs(); len(runs) != 2 {
+		t.Errorf("%d runs kept; want 2", len(runs))
+	}
+}
+
+// TestLogFile: logging.log_to_file writes UST's lines to the named file
+// at its own level, and never a secret.
+func TestLogFile(t *testing.T) {
+	f := newFixture(t, fixtureOpts{logging: "  log_to_file: True\n  file_log_directory: logs\n  file_log_name_format: 'usersync-{:%Y-%m-%d}.log'\n  file_log_level: debug\n  console_log_level: warning\n"})
+	r := f.run(context.Background(), "sync")
+	if r.code != exitOK {
+		t.Fatalf("sync: %v", r)
+	}
+	if strings.Contains(r.stdout, " INFO ") {
+		t.Errorf("console_log_level warning let INFO lines through:\n%s", r.stdout)
+	}
+	name := filepath.Join(f.dir, "logs", "usersync-"+time.Now().Format("2006-01-02")+".log")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		entries, _ := os.ReadDir(filepath.Join(f.dir, "logs"))
+		t.Fatalf("log file: %v (logs/ has %v)", err, entries)
+	}
+	for _, w := range []string{"Start Run", "Number of new Adobe users added: 1", " DEBUG ", "End Run"} {
+		if !bytes.Contains(b, []byte(w)) {
+			t.Errorf("log file lacks %q", w)
+		}
+	}
+	if bytes.Contains(b, []byte(testSecret)) {
+		t.Error("the client secret is in the log file")
+	}
+	// A second run appends.
+	f.run(context.Background(), "plan")
+	b2, _ := os.ReadFile(name)
+	if !bytes.HasPrefix(b2, b) || len(b2) == len(b) {
+		t.Error("the second run did not append to the log file")
+	}
+}
+
+// TestSecretsNeverWritten extends TestSecretsNeverLogged to plan files,
+// log files at debug level and every command's output.
+func TestSecretsNeverWritten(t *testing.T) {
+	f := newFixture(t, fixtureOpts{logging: "  log_to_file: True\n  file_log_level: debug\n  console_log_level: debug\n"})
+	planFile := filepath.Join(f.dir, "plan.json")
+	var all strings.Builder
+	for _, args := range [][]string{{"plan", "-o", planFile}, {"apply", planFile, "--yes"}, {"check"},
+		{"explain", "dee@example.org"}, {"history"}, {"show", "last", "--json"}} {
+		r := f.run(context.Background(), args...)
+		all.WriteString(r.stdout + r.stderr)
+	}
+	if strings.Contains(all.String(), testSecret) {
+		t.Error("the client secret appears in a command's output")
+	}
+	for _, glob := range []string{"*.json", "logs/*", "*.db"} {
+		files, _ := filepath.Glob(filepath.Join(f.dir, glob))
+		if len(files) == 0 {
+			t.Errorf("no %s file written", glob)
+		}
+		for _, p := range files {
+			b, _ := os.ReadFile(p)
+			if bytes.Contains(b, []byte(testSecret)) {
+				t.Errorf("the client secret is in %s", p)
+			}
+		}
+	}
+}
+
+// TestInitFilesLoad: the files init writes load and validate as written,
+// every connector file included, once the org's values and the secrets are
+// filled in; and 'usersync check' passes on them against the simulator.
+func TestInitFilesLoad(t *testing.T) {
+	dir := t.TempDir()
+	r := runEnv(context.Background(), "", false, "init", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("init: %v", r)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) < 6 {
+		t.Fatalf("init wrote %d files; want 6:\n%s", len(entries), r.stdout)
+	}
+	for _, ent := range entries {
+		if fi, _ := ent.Info(); fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; want no access for group and others", ent.Name(), fi.Mode().Perm())
+		}
+	}
+	// A second init keeps what is there.
+	os.WriteFile(filepath.Join(dir, "connector-csv.yml"), []byte("delimiter: ','\n"), 0o600)
+	if r := runEnv(context.Background(), "", false, "init", "--dir", dir); r.code != exitOK || !strings.Contains(r.stdout, "kept") {
+		t.Errorf("second init: %v; want the files kept", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "connector-csv.yml")); string(b) != "delimiter: ','\n" {
+		t.Error("a second init overwrote an edited file")
+	}
+
+	// Point the UMAPI file at the simulator and enable every example file.
+	seed := smallSeed()
+	seed.Groups = append(seed.Groups, sim.SeedGroup{Name: "Creative Cloud All Apps", Type: "PRODUCT_PROFILE", ProductName: "Creative Cloud"},
+		sim.SeedGroup{Name: "Acrobat Pro", Type: "PRODUCT_PROFILE", ProductName: "Acrobat"},
+		sim.SeedGroup{Name: "Acrobat_Sunday_Special", Type: "USER_GROUP"}, sim.SeedGroup{Name: "Undefined subco", Type: "USER_GROUP"})
+	srv, err := sim.New(sim.Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	edit := func(name string, pairs ...string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(s, pairs[i]) {
+				t.Fatalf("%s no longer contains %q", name, pairs[i])
+			}
+			s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+		}
+		os.WriteFile(p, []byte(s), 0o600)
+	}
+	edit("connector-umapi.yml",
+		"# host: usermanagement.adobe.io", "host: "+url,
+		"# auth_host: ims-na1.adobelogin.com", "auth_host: "+url,
+		`org_id: "Org ID goes here"`, "org_id: "+seed.OrgID,
+		`client_id: "Client ID goes here"`, "client_id: "+testClientID)
+	edit("user-sync-config.yml",
+		"# csv: connector-csv.yml", "csv: connector-csv.yml",
+		"# okta: connector-okta.yml", "okta: connector-okta.yml",
+		"# extension: extension-config.yml", "extension: extension-config.yml")
+	cfgPath := filepath.Join(dir, "user-sync-config.yml")
+	sec := fakeSecrets{"umapi_client_secret": testSecret, "ldap_password": "pw", "okta_api_token": "tok"}
+	cfg, err := config.Load(cfgPath, config.LoadOptions{Secrets: sec,
+		CompileHook: func(file string, line int, src string) (core.Hook, error) { return hook.Compile(file, line, src, nil) }})
+	if err != nil {
+		t.Fatalf("config.Load on init's files: %v", err)
+	}
+	if len(cfg.Warnings) > 0 {
+		t.Errorf("config.Load on init's files warns: %q", cfg.Warnings)
+	}
+	if u := cfg.UMAPI[core.PrimaryOrg]; u == nil || u.ClientSecret != testSecret || u.OrgID != seed.OrgID {
+		t.Errorf("UMAPI settings = %+v; want the org and the secret from the keyring", u)
+	}
+	ctx := context.Background()
+	if n, err := cfg.DirectoryConnector("ldap"); err != nil {
+		t.Error(err)
+	} else if _, err := ldap.ParseConfig(ctx, n, sec); err != nil {
+		t.Errorf("connector-ldap.yml: %v", err)
+	}
+	if n, err := cfg.DirectoryConnector("okta"); err != nil {
+		t.Error(err)
+	} else if _, err := okta.ParseConfig(ctx, n, sec); err != nil {
+		t.Errorf("connector-okta.yml: %v", err)
+	}
+	if n, err := cfg.DirectoryConnector("csv"); err != nil {
+		t.Error(err)
+	} else if _, err := csv.ParseConfig(n); err != nil {
+		t.Errorf("connector-csv.yml: %v", err)
+	}
+
+	// check, with a CSV directory in place of LDAP and the secret from
+	// the environment.
+	t.Setenv("USERSYNC_SECRET_UMAPI_CLIENT_SECRET", testSecret)
+	t.Setenv("USERSYNC_SECRET_OKTA_API_TOKEN", "tok")
+	users := filepath.Join(dir, "users.csv")
+	os.WriteFile(users, []byte("firstname,lastname,email,country,groups\nAna,Ruiz,ana@example.org,ES,\"Adobe Creative Cloud,Adobe Acrobat,Adobe Users\"\n"), 0o600)
+	r = runEnv(ctx, "", false, "check", "-c", cfgPath, "--connector", "csv", users)
+	if r.code != exitOK {
+		t.Errorf("check on init's files: %v", r)
+	}
+}
+
+// TestCredentials stores, reads and deletes a secret in a mock keyring; the
+// secret comes from standard input and is printed only with --show.
+func TestCredentials(t *testing.T) {
+	keyring.MockInit()
+	const secret = "p8e-very-secret"
+	const user = "E2E0E2E0E2E0E2E0@AdobeOrg"
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		code  int
+		want  string
+	}{
+		{[]string{"get", "umapi_client_secret", "--user", user}, "", exitFatal, "is not set"},
+		{[]string{"set", "umapi_client_secret", "--user", user}, secret + "\n", exitOK, "Stored umapi_client_secret"},
+		{[]string{"get", "umapi_client_secret", "--user", user}, "", exitOK, fmt.Sprintf("is set (%d characters)", len(secret))},
+		{[]string{"get", "umapi_client_secret", "--user", user, "--show"}, "", exitOK, secret + "\n"},
+		{[]string{"get", "umapi_client_secret", "--user", "someone-else"}, "", exitFatal, "is not set"},
+		{[]string{"delete", "umapi_client_secret", "--user", user}, "", exitOK, "Deleted"},
+		{[]string{"get", "umapi_client_secret", "--user", user}, "", exitFatal, "is not set"},
+		{[]string{"delete", "umapi_client_secret", "--user", user}, "", exitOK, "was not set"},
+		{[]string{"set", "umapi_client_secret", "--user", user}, "\n", exitFatal, ""},
+		{[]string{"set", "umapi_client_secret"}, secret + "\n", exitUsage, ""},
+		{[]string{"list", "umapi_client_secret", "--user", user}, "", exitUsage, ""},
+	} {
+		r := runEnv(context.Background(), tc.stdin, false, append([]string{"credentials"}, tc.args...)...)
+		if r.code != tc.code || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("credentials %v: %v; want exit %d and %q", tc.args, r, tc.code, tc.want)
+		}
+		if !slices.Contains(tc.args, "--show") && strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("credentials %v echoed the secret: %v", tc.args, r)
+		}
+	}
+	// A secret stored with set is what a sync's secure_client_secret_key
+	// finds.
+	keyring.Set("umapi_client_secret", user, testSecret)
+	f := newFixture(t, fixtureOpts{})
+	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
+	b, _ := os.ReadFile(umapiFile)
+	os.WriteFile(umapiFile, bytes.Replace(b, []byte("client_secret: "+testSecret), []byte("secure_client_secret_key: umapi_client_secret"), 1), 0o600)
+	if r := f.run(context.Background(), "sync"); r.code != exitOK {
+		t.Errorf("sync with the secret in the keyring: %v", r)
+	}
+}
