@@ -83,6 +83,7 @@ keys 3
 wait_for "Group mappings"
 capture mappings
 keys 2
+keys j # the first row creates a group; explain a user
 keys e
 wait_for "Explanation for" 30
 capture explain

@@ -326,6 +326,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.typing() && (key.Matches(msg, keys.Next) || key.Matches(msg, keys.Prev)) && m.review.dialog == nil {
+		// tab is never text: leave the field (keeping what was typed) and
+		// move on.
+		m.review.typing = false
+		m.review.input.Blur()
+		m.explain.input.Blur()
+	}
 	if m.typing() {
 		switch m.screen {
 		case scrReview:

@@ -298,6 +298,10 @@ func TestExplainKeys(t *testing.T) {
 	if d.m.Typing() {
 		t.Errorf("esc did not leave the input")
 	}
+	d.press("/", "tab")
+	if d.m.Typing() || d.screen() != "Apply" && d.screen() != "Summary" {
+		t.Errorf("tab in the input: typing %v, screen %s; want the next screen", d.m.Typing(), d.screen())
+	}
 
 	// e on a review row explains that user.
 	d.press("2", "G", "e")
