@@ -772,3 +772,16 @@ func TestSendCancel(t *testing.T) {
 		t.Errorf("%d attempts; want 1", n)
 	}
 }
+
+// BenchmarkUsers reads an org of 200,000 users (100 pages) from the
+// simulator with throttling off: the client's own cost of a big read.
+func BenchmarkUsers(b *testing.B) {
+	e := startSim(b, sim.Options{Seed: bigSeed(200000, "Design Team", "All Apps")})
+	c := e.client(b, nil)
+	for b.Loop() {
+		users, err := c.Users(bg, core.AdobeQuery{All: true}, nil)
+		if err != nil || len(users) != 200003 {
+			b.Fatalf("Users = %d, %v", len(users), err)
+		}
+	}
+}

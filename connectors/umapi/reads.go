@@ -166,7 +166,9 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 		}
 		return nil, err
 	}
-	pages := [][]wireUser{p0.Users}
+	// Pages are converted as they arrive, so that the wire form of a big
+	// org is never held in memory all at once.
+	pages := []convertedPage{convert(p0.Users)}
 	seq := h0.pages < 0
 	if !seq {
 		if h0.pages == 0 {
@@ -177,7 +179,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 		}
 		prog.add(len(p0.Users), 1, h0.pages, false)
 		if h0.pages > 1 {
-			pages = append(pages, make([][]wireUser, h0.pages-1)...)
+			pages = append(pages, make([]convertedPage, h0.pages-1)...)
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			var (
@@ -193,6 +195,10 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 				} else if core.Code(err) == core.CodeNotFound {
 					err = core.Errorf(core.CodeInconsistent, op, "page %d disappeared while reading (HTTP 404)", page)
 				}
+				var cp convertedPage
+				if err == nil {
+					cp = convert(p.Users)
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -202,8 +208,8 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 					}
 					return
 				}
-				pages[page] = p.Users
-				prog.add(len(p.Users), 1, 0, false)
+				pages[page] = cp
+				prog.add(len(cp.users), 1, 0, false)
 			}
 			for page := 1; page < h0.pages-1 && ctx.Err() == nil; page++ {
 				sem <- struct{}{}
@@ -245,14 +251,14 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			if h.current >= 0 && h.current != page {
 				return nil, core.Errorf(core.CodeInconsistent, op, "asked for page %d, got page %d", page, h.current)
 			}
-			pages = append(pages, p.Users)
+			pages = append(pages, convert(p.Users))
 			prog.add(len(p.Users), 1, 0, false)
 			last = p
 		}
 	}
 	n := 0
 	for _, p := range pages {
-		n += len(p)
+		n += len(p.users)
 	}
 	if h0.total >= 0 && n > h0.total {
 		return nil, core.Errorf(core.CodeInconsistent, op, "read %d users but the server counts %d", n, h0.total)
@@ -260,24 +266,38 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 	out := make([]core.AdobeUser, 0, n)
 	seen := make(map[string]int, n)
 	for pi, p := range pages {
-		for _, w := range p {
-			u := core.AdobeUser{Type: core.IdentityType(w.Type), Username: w.Username, Domain: w.Domain, Email: w.Email,
-				Firstname: w.Firstname, Lastname: w.Lastname, Country: w.Country, Groups: w.Groups, Status: w.Status}
-			if t, err := core.ParseIdentityType(w.Type); err == nil {
-				u.Type = t
-			}
-			k := w.ID
+		for i, u := range p.users {
+			k := p.ids[i]
 			if k == "" {
 				k = adobeUserKey(u)
 			}
 			if prev, dup := seen[k]; dup {
-				return nil, core.Errorf(core.CodeInconsistent, op, "user %s is listed on pages %d and %d: the list changed while it was read", w.Email, prev, pi)
+				return nil, core.Errorf(core.CodeInconsistent, op, "user %s is listed on pages %d and %d: the list changed while it was read", u.Email, prev, pi)
 			}
 			seen[k] = pi
 			out = append(out, u)
 		}
 	}
 	return out, nil
+}
+
+// convertedPage is a page of users and their server IDs ("" when absent).
+type convertedPage struct {
+	users []core.AdobeUser
+	ids   []string
+}
+
+func convert(ws []wireUser) convertedPage {
+	cp := convertedPage{users: make([]core.AdobeUser, len(ws)), ids: make([]string, len(ws))}
+	for i, w := range ws {
+		u := core.AdobeUser{Type: core.IdentityType(w.Type), Username: w.Username, Domain: w.Domain, Email: w.Email,
+			Firstname: w.Firstname, Lastname: w.Lastname, Country: w.Country, Groups: w.Groups, Status: w.Status}
+		if t, err := core.ParseIdentityType(w.Type); err == nil {
+			u.Type = t
+		}
+		cp.users[i], cp.ids[i] = u, w.ID
+	}
+	return cp
 }
 
 // checkPage compares a page with page 0's figures.
