@@ -1,6 +1,13 @@
 package tui
 
 import (
+	"io"
+
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
 	"github.com/usersync/usersync/core"
 )
 
@@ -89,3 +96,18 @@ func (m *Model) MissingOnly() bool { return m.mappings.missingOnly }
 
 // Sort is the review's sort order.
 func (m *Model) Sort() string { return m.review.sort.String() }
+
+// SetProfile rebuilds the styles for colour profile p, as if the terminal
+// had it.
+func (m *Model) SetProfile(p termenv.Profile) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(p)
+	m.st, m.profile = newStyles(r), p
+	for _, in := range []*textinput.Model{&m.review.input, &m.explain.input} {
+		in.PromptStyle, in.TextStyle, in.PlaceholderStyle, in.Cursor.Style = m.st.bold, m.st.title.UnsetBold(), m.st.dim, m.st.cursor
+	}
+	if d := m.review.dialog; d != nil {
+		d.input.PromptStyle, d.input.TextStyle, d.input.Cursor.Style = m.st.bold, m.st.title.UnsetBold(), m.st.cursor
+	}
+	m.apply.bar = progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage(), progress.WithColorProfile(p))
+}

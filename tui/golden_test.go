@@ -122,22 +122,28 @@ func scenes() []scene {
 	return out
 }
 
+// start drives a fresh console on the fake backend into the scene.
+func (s scene) start(t *testing.T) *driver {
+	t.Helper()
+	clock := fake.NewClock(fake.Epoch)
+	cfg := s.cfg
+	cfg.Clock = clock
+	b := fake.New(cfg)
+	var d *driver
+	if s.fetchOnly {
+		d = newDriver(t, b, clock, s.w, s.h)
+	} else {
+		d = ready(t, b, clock, s.w, s.h)
+	}
+	s.setup(d)
+	return d
+}
+
 // TestGolden renders every screen at 80×24 and 120×40.
 func TestGolden(t *testing.T) {
 	for _, s := range scenes() {
 		t.Run(s.name, func(t *testing.T) {
-			clock := fake.NewClock(fake.Epoch)
-			cfg := s.cfg
-			cfg.Clock = clock
-			b := fake.New(cfg)
-			var d *driver
-			if s.fetchOnly {
-				d = newDriver(t, b, clock, s.w, s.h)
-			} else {
-				d = ready(t, b, clock, s.w, s.h)
-			}
-			s.setup(d)
-			golden(t, d, s.name)
+			golden(t, s.start(t), s.name)
 		})
 	}
 }
