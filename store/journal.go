@@ -100,27 +100,40 @@ func (db *DB) JournalEntries(id string) ([]JournalEntry, error) {
 
 // ResumeState reads a run's journal: done holds the changes that succeeded,
 // inFlight the changes of requests that were sent but never answered (the
-// process died). Failed changes are in neither: resuming sends them again,
-// as it does inFlight ones. Resuming re-sends InFlight changes,
-// which is safe because every command usersync sends is idempotent (creates
-// carry ignoreIfAlreadyExists or updateIfAlreadyExists; group adds and
-// removes and removals from the org converge).
+// process died). A change whose steps were spread over several requests is
+// done only when every one of them answered success. Failed changes are in
+// neither: resuming sends them again, as it does inFlight ones, which is
+// safe because every command usersync sends is idempotent (creates carry
+// ignoreIfAlreadyExists or updateIfAlreadyExists; group adds and removes
+// and removals from the org converge).
 func (db *DB) ResumeState(id string) (done map[int]bool, inFlight []int, err error) {
 	entries, err := db.JournalEntries(id)
 	if err != nil {
 		return nil, nil, err
 	}
-	done = map[int]bool{}
+	succeeded := map[int]bool{}
+	notDone := map[int]bool{}
 	for _, e := range entries {
-		if e.State == JournalSent {
-			for _, r := range e.Results {
-				if r.Outcome == core.OutcomeSucceeded {
-					done[r.ChangeID] = true
-				}
+		if e.State != JournalSent {
+			inFlight = append(inFlight, e.ChangeIDs...)
+			for _, c := range e.ChangeIDs {
+				notDone[c] = true
 			}
 			continue
 		}
-		inFlight = append(inFlight, e.ChangeIDs...)
+		for _, r := range e.Results {
+			if r.Outcome == core.OutcomeSucceeded {
+				succeeded[r.ChangeID] = true
+			} else {
+				notDone[r.ChangeID] = true
+			}
+		}
+	}
+	done = map[int]bool{}
+	for c := range succeeded {
+		if !notDone[c] {
+			done[c] = true
+		}
 	}
 	return done, inFlight, nil
 }

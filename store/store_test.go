@@ -225,8 +225,11 @@ func TestJournalResume(t *testing.T) {
 	must(t, j.Sent(0, []core.ChangeResult{
 		{ChangeID: 0, Outcome: core.OutcomeSucceeded},
 		{ChangeID: 1, Outcome: core.OutcomeFailed, Code: "error.group.not_found"}}))
-	must(t, j.Sending(1, core.PrimaryOrg, req, []int{2, 3}))
-	// The process dies here: request 1 has no reply.
+	// Change 4 is spread over requests 1 and 2: request 1 answers, 2 never does.
+	must(t, j.Sending(1, core.PrimaryOrg, req, []int{4}))
+	must(t, j.Sent(1, []core.ChangeResult{{ChangeID: 4, Outcome: core.OutcomeSucceeded}}))
+	must(t, j.Sending(2, core.PrimaryOrg, req, []int{2, 3, 4}))
+	// The process dies here: request 2 has no reply.
 	done, inFlight, err := db.ResumeState(run.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -234,16 +237,16 @@ func TestJournalResume(t *testing.T) {
 	if d := cmp.Diff(map[int]bool{0: true}, done); d != "" {
 		t.Errorf("done (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]int{2, 3}, inFlight); d != "" {
+	if d := cmp.Diff([]int{2, 3, 4}, inFlight); d != "" {
 		t.Errorf("inFlight (-want +got):\n%s", d)
 	}
 	entries, _ := db.JournalEntries(run.ID)
-	if len(entries) != 2 || entries[0].State != JournalSent || entries[1].State != JournalSending {
+	if len(entries) != 3 || entries[0].State != JournalSent || entries[2].State != JournalSending {
 		t.Errorf("journal = %+v", entries)
 	}
 	res, _ := db.Results(run.ID)
-	if len(res) != 2 {
-		t.Errorf("results recorded by the journal = %d; want 2", len(res))
+	if len(res) != 3 {
+		t.Errorf("results recorded by the journal = %d; want 3", len(res))
 	}
 }
 
