@@ -439,28 +439,38 @@ func (m *Model) View() string {
 }
 
 // tabs is the top line: the title and the screens, the current one in
-// brackets so that it does not depend on colour.
+// brackets and those with nothing to show yet in parentheses, so that
+// neither depends on colour.
 func (m *Model) tabs() string {
-	title := "usersync"
-	if m.opts.Title != "" {
-		title += " · " + m.opts.Title
-	}
-	// The tabs always show; a long title gives way.
-	const tabsWidth = 63
-	title = fit(title, max(m.width-tabsWidth, 8))
-	parts := []string{m.st.title.Render(strings.TrimRight(title, " ")), " "}
+	var tabs []string
 	for s := scrFetch; s < nScreens; s++ {
 		label := fmt.Sprintf("%d %s", s+1, screenNames[s])
 		switch {
 		case s == m.screen:
-			parts = append(parts, m.st.tabActive.Render("["+label+"]"))
+			tabs = append(tabs, m.st.tabActive.Render("["+label+"]"))
 		case m.available(s):
-			parts = append(parts, " "+label+" ")
+			tabs = append(tabs, " "+label+" ")
 		default:
-			parts = append(parts, m.st.tab.Render(" "+label+" "))
+			tabs = append(tabs, m.st.tab.Render("("+label+")"))
 		}
 	}
-	return strings.Join(parts, "")
+	line := strings.Join(tabs, " ")
+	// The tabs always show; the title takes what room is left.
+	room := max(m.width, 20) - ansi.StringWidth(line) - 1
+	title := "usersync"
+	if m.opts.Title != "" {
+		title += " · " + m.opts.Title
+		if ansi.StringWidth(title) > room {
+			title = m.opts.Title
+		}
+	}
+	if room < 4 {
+		return line
+	}
+	if ansi.StringWidth(title) > room {
+		title = ansi.Truncate(title, room, "…")
+	}
+	return m.st.title.Render(title) + " " + line
 }
 
 // footer is the bottom line: a question, a status message, or the keys of
