@@ -36,6 +36,10 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: usersync apply PLAN.json|RUN-ID [--yes] | usersync apply --resume [RUN-ID]")
 		return exitUsage
 	}
+	if !yes && !e.tty {
+		fmt.Fprintln(e.stderr, "usersync apply: pass --yes to apply without a terminal to confirm at")
+		return exitUsage
+	}
 	console, events := logOutput(e, rf)
 	p, code := loadPipeline(ctx, e, sf, rf, console)
 	if p == nil {
@@ -118,10 +122,6 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	if !yes {
-		if !e.tty {
-			fmt.Fprintln(e.stderr, "usersync apply: pass --yes to apply without a terminal to confirm at")
-			return exitUsage
-		}
 		if !confirm(e, plan, pending, deletions) {
 			fmt.Fprintln(e.stderr, "Nothing was sent.")
 			return exitFatal
@@ -155,8 +155,18 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	for _, l := range core.SummaryLines(plan, &res) {
 		named(p.log, "processor").Info(l)
 	}
+	rep.event("summary", struct {
+		RunID    string            `json:"run_id"`
+		Counters core.Counters     `json:"counters"`
+		Apply    *core.ApplyResult `json:"apply,omitempty"`
+		Limit    *core.LimitReport `json:"limit,omitempty"`
+		Estimate core.Estimate     `json:"estimate"`
+	}{run.ID, plan.Counters, &res, plan.Limit, core.EstimatePlan(plan, exclude, core.DefaultRateLimit)})
 	code = applyExitCode(plan, &res)
 	run.Status = map[int]string{exitOK: store.StatusApplied, exitFailed: store.StatusApplied, exitWithheld: store.StatusWithheld, exitInterrupt: store.StatusInterrupted}[code]
+	if code == exitInterrupt {
+		named(p.log, "main").Log(ctx, LevelCritical, fmt.Sprintf("Interrupted: %d changes were not sent; 'usersync apply --resume' finishes the run", len(res.NotSent)))
+	}
 	for _, r := range res.Results {
 		switch r.Outcome {
 		case core.OutcomeSucceeded:
@@ -168,6 +178,9 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	run.Succeeded += len(done)
 	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
 	db.UpdateRun(run)
+	if n, err := db.Prune(p.rf.keepRuns); err == nil && n > 0 {
+		named(p.log, "main").Debug(fmt.Sprintf("Removed %d old runs from the database", n))
+	}
 	return code
 }
 

@@ -210,7 +210,6 @@ invocation_defaults:
 const demoUMAPIConfig = `server:
   host: %[1]s
   auth_host: %[1]s
-  ssl_verify: False
 enterprise:
   org_id: %[2]s
   client_id: %[3]s

@@ -777,3 +777,68 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("sync with the secret in the keyring: %v", r)
 	}
 }
+
+// TestBareCommandOutsideTerminal: bare 'usersync' in cron, in the
+// directory of the configuration, is UST's sync with invocation_defaults.
+func TestBareCommandOutsideTerminal(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	t.Chdir(f.dir)
+	r := runEnv(context.Background(), "", false)
+	if r.code != exitOK || !strings.Contains(r.stdout, "Number of new Adobe users added: 1") {
+		t.Fatalf("bare usersync outside a terminal: %v; want a sync", r)
+	}
+	if _, ok := emails(f.srv.State())["dee@example.org"]; !ok {
+		t.Error("the sync did not create dee")
+	}
+}
+
+// TestDemoHeadless runs the README's first command.
+func TestDemoHeadless(t *testing.T) {
+	dir := t.TempDir()
+	r := runEnv(context.Background(), "", false, "demo", "--headless", "--time-scale", "120", "--dir", dir)
+	if r.code != exitOK {
+		t.Fatalf("demo --headless: %v", r)
+	}
+	for _, w := range []string{"Start Run", "Number of new Adobe users added: 80", "Number of UMAPI actions sent", "End Run"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("demo --headless log lacks %q", w)
+		}
+	}
+	if strings.Contains(r.stdout, " ERROR ") || strings.Contains(r.stdout, " CRITICAL ") || strings.Contains(r.stdout, "verification is off") {
+		t.Errorf("demo --headless logs errors or warnings a first-time user should not see:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "simulated Adobe org") || !strings.Contains(r.stderr, "action requests") {
+		t.Errorf("demo --headless does not say what it ran against:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "usersync.db")); err != nil {
+		t.Errorf("the demo recorded no run: %v", err)
+	}
+}
+
+// TestApplyJSON: apply --json ends with a summary event too.
+func TestApplyJSON(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	planFile := filepath.Join(f.dir, "plan.json")
+	if r := f.run(context.Background(), "plan", "-o", planFile); r.code != exitOK {
+		t.Fatalf("plan: %v", r)
+	}
+	r := f.run(context.Background(), "apply", planFile, "--yes", "--json")
+	if r.code != exitOK {
+		t.Fatalf("apply --json: %v", r)
+	}
+	types := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var ev event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("apply --json printed a non-JSON line: %q", line)
+		}
+		types[ev.Type]++
+	}
+	if types["action_result"] == 0 || types["summary"] != 1 {
+		t.Errorf("apply --json events = %v; want action results and one summary", types)
+	}
+	// Without --yes and without a terminal, apply refuses: usage.
+	if r := f.run(context.Background(), "apply", planFile); r.code != exitUsage {
+		t.Errorf("apply without --yes outside a terminal: %v; want exit 2", r)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/mattn/go-isatty"
+	"github.com/usersync/usersync/core/config"
 )
 
 // Version is the program version, set at build time with
@@ -76,6 +77,12 @@ func main() {
 // run dispatches a command line and returns the exit code.
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
+		// UST's bare command line was a sync with invocation_defaults;
+		// keep that for cron and scripts. Without a config, both forms
+		// say how to start.
+		if _, err := os.Stat(config.DefaultConfigFile); err == nil && !e.tty {
+			return cmdSync(ctx, e, nil)
+		}
 		return cmdConsole(ctx, e, nil)
 	}
 	switch args[0] {

@@ -97,8 +97,14 @@ func (r *headlessReporter) Throttled(w core.ThrottleWait) {
 		core.ThrottleWait
 		Seconds float64 `json:"seconds"`
 	}{w, w.Wait.Seconds()})
-	named(r.log, "umapi_client.connection").Warn(fmt.Sprintf("%s: waiting %s (%s), until %s",
-		orgName(w.Org), w.Wait.Round(100*time.Millisecond), w.Cause, w.Until.Local().Format("15:04:05")))
+	msg := fmt.Sprintf("%s: waiting %s (%s), until %s",
+		orgName(w.Org), w.Wait.Round(100*time.Millisecond), w.Cause, w.Until.Local().Format("15:04:05"))
+	if w.Wait < 50*time.Millisecond {
+		// Pacing that rounds to "0s" is not worth a warning.
+		named(r.log, "umapi_client.connection").Debug(msg)
+		return
+	}
+	named(r.log, "umapi_client.connection").Warn(msg)
 }
 
 func (r *headlessReporter) ChangeDone(c core.ChangeResult) {

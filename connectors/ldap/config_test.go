@@ -235,3 +235,21 @@ func TestParseConfigTLS(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseConfig checks that no connector-ldap.yml makes ParseConfig
+// panic, and that errors never carry the password.
+func FuzzParseConfig(f *testing.F) {
+	f.Add("host: ldap://h\nbase_dn: dc=x\nusername: u\npassword: pw-Fuzz-1\n")
+	f.Add("host: ldaps://h:1\nbase_dn: \"\"\ntwo_steps_lookup:\n  group_member_attribute_name: member\n")
+	f.Add("host: h\nbase_dn: dc=x\nuser_email_format: \"{mail}@{{x}}\"\nall_users_filter: (&(a=b)\n")
+	f.Fuzz(func(t *testing.T, yml string) {
+		n, err := config.Parse("connector-ldap.yml", []byte(yml), "")
+		if err != nil {
+			return
+		}
+		_, err = ParseConfig(context.Background(), n, secretsFake{"k", "u", "pw-Fuzz-1"})
+		if err != nil && strings.Contains(err.Error(), "pw-Fuzz-1") {
+			t.Fatalf("error %q contains the password", err)
+		}
+	})
+}
