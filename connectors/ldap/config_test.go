@@ -202,6 +202,10 @@ func TestExampleConfigParses(t *testing.T) {
 	if _, err := ParseConfig(context.Background(), n, secretsFake{"my_ldap_password", `EXAMPLE\svc-usersync`, "x"}); err != nil {
 		t.Fatalf("ParseConfig(testdata/connector-ldap.yml): %v", err)
 	}
+	// Every key is read, so a loader's unused-key check finds nothing.
+	if u := n.Unused(); len(u) != 0 {
+		t.Errorf("keys left unread: %v", u)
+	}
 }
 
 func configParse(t testing.TB, yml string) (*config.Node, error) {
