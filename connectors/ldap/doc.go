@@ -22,7 +22,8 @@
 //     read as a group, each group once, so membership cycles end. Up to
 //     eight such reads are in flight on the one connection. A member DN
 //     that no longer exists is a warning; any other failed read is an
-//     error (UST logged every lookup failure as a warning).
+//     error (UST logged every lookup failure as a warning). A member value
+//     that is not a DN (posixGroup's memberUid) is searched for as a uid.
 //   - TLS certificates are checked unless require_tls_cert: false is
 //     written out (UST checked only with require_tls_cert: true); an
 //     unchecked TLS connection is logged as a warning on every read.

@@ -347,25 +347,34 @@ func (rd *reader) attach(dn, group string) bool {
 // readMembersTwoSteps reads the member DNs of group g from its member
 // attribute and looks each up as a user; with nested_group, member DNs that
 // are not users are read as groups in turn. Each group is entered once, so
-// cycles end.
+// cycles end. A member value that is not a DN (a posixGroup's memberUid)
+// is looked up as a uid.
 func (rd *reader) readMembersTwoSteps(ctx context.Context, name string, g *ldapv3.Entry) error {
 	s := rd.s
 	memberAttr := s.cfg.TwoSteps.MemberAttribute
+	type ref struct {
+		value string
+		uid   bool
+	}
 	visited := map[string]bool{strings.ToLower(g.DN): true}
 	queued := map[string]bool{}
-	var next []string
-	enqueue := func(dns []string) {
-		for _, dn := range dns {
-			k := strings.ToLower(dn)
+	var next []ref
+	enqueue := func(values []string) {
+		for _, v := range values {
+			k := strings.ToLower(v)
 			if queued[k] {
 				continue
 			}
 			queued[k] = true
-			if !rd.s.inBase(dn) {
-				s.log.Debug("member outside base_dn ignored", "logger", s.cfg.LoggerName, "group", name, "dn", dn)
+			if _, err := parseDN(v); err != nil || !strings.Contains(v, "=") {
+				next = append(next, ref{value: v, uid: true})
 				continue
 			}
-			next = append(next, dn)
+			if !rd.s.inBase(v) {
+				s.log.Debug("member outside base_dn ignored", "logger", s.cfg.LoggerName, "group", name, "dn", v)
+				continue
+			}
+			next = append(next, ref{value: v})
 		}
 	}
 	enqueue(g.GetEqualFoldAttributeValues(memberAttr))
@@ -380,11 +389,16 @@ func (rd *reader) readMembersTwoSteps(ctx context.Context, name string, g *ldapv
 		}
 		results := make([]found, len(level))
 		err := parallel(ctx, len(level), lookupWorkers, func(i int) error {
-			dn := level[i]
-			if rd.q.AllUsers && rd.attach(dn, name) {
+			m := level[i]
+			if m.uid {
+				u, err := rd.lookupUID(ctx, name, m.value, userFilter)
+				results[i].user = u
+				return err
+			}
+			if rd.q.AllUsers && rd.attach(m.value, name) {
 				return nil // read by the all-users search
 			}
-			u, err := rd.lookup(ctx, dn, userFilter, rd.attr)
+			u, err := rd.lookup(ctx, m.value, userFilter, rd.attr)
 			if err != nil {
 				return err
 			}
@@ -395,7 +409,7 @@ func (rd *reader) readMembersTwoSteps(ctx context.Context, name string, g *ldapv
 			if !s.cfg.TwoSteps.Nested {
 				return nil
 			}
-			e, err := rd.lookup(ctx, dn, "(objectClass=*)", []string{memberAttr})
+			e, err := rd.lookup(ctx, m.value, "(objectClass=*)", []string{memberAttr})
 			if err != nil || e == nil {
 				return err
 			}
@@ -411,7 +425,7 @@ func (rd *reader) readMembersTwoSteps(ctx context.Context, name string, g *ldapv
 			case f.user != nil:
 				rd.add(f.user, name)
 			case f.group:
-				k := strings.ToLower(level[i])
+				k := strings.ToLower(level[i].value)
 				if !visited[k] {
 					visited[k] = true
 					enqueue(f.members)
@@ -421,6 +435,30 @@ func (rd *reader) readMembersTwoSteps(ctx context.Context, name string, g *ldapv
 		rd.progress(false)
 	}
 	return nil
+}
+
+// lookupUID finds the user whose uid is uid, for member attributes that
+// hold user names rather than DNs (posixGroup's memberUid). No match is a
+// warning; more than one is an error.
+func (rd *reader) lookupUID(ctx context.Context, group, uid, userFilter string) (*ldapv3.Entry, error) {
+	var out []*ldapv3.Entry
+	op := fmt.Sprintf("ldap search uid %q (member of %q)", uid, group)
+	filter := "(&(uid=" + escapeValue(uid) + ")" + userFilter + ")"
+	err := rd.search(ctx, op, rd.s.cfg.BaseDN, ldapv3.ScopeWholeSubtree, filter, rd.attr, func(e *ldapv3.Entry) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch len(out) {
+	case 0:
+		rd.s.log.Warn("no user has this uid", "logger", rd.s.cfg.LoggerName, "group", group, "uid", uid)
+		return nil, nil
+	case 1:
+		return out[0], nil
+	}
+	return nil, core.Errorf(core.CodeInconsistent, op, "%d users have this uid", len(out))
 }
 
 // lookup reads one entry by DN with a base-object search. A DN that does

@@ -419,3 +419,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestUsersPosixGroupMemberUID(t *testing.T) {
+	needSlapd(t)
+	cfg := testConfig(t, openLDAPConfig+"two_steps_lookup:\n  group_member_attribute_name: memberUid\n")
+	res := read(t, cfg, core.SourceQuery{Groups: []string{"Unix"}})
+	got := summarize(res)
+	if len(got) != 1 || !cmp.Equal(got["uid=ana,ou=people"].Groups, []string{"Unix"}) {
+		t.Errorf("Users(Unix) by memberUid = %v; want ana in Unix", got)
+	}
+}
