@@ -2,8 +2,11 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/muesli/termenv"
@@ -240,4 +243,29 @@ func TestCommandJSON(t *testing.T) {
 			t.Errorf("%s: commandJSON diff (-want +got):\n%s", tt.name, diff)
 		}
 	}
+}
+
+// TestEmptyPlan checks the review of a plan with nothing to do.
+func TestEmptyPlan(t *testing.T) {
+	m := newTestModel(t)
+	m.fetch = fetchState{run: 4, running: true}
+	p := &core.Plan{Orgs: []string{core.PrimaryOrg}}
+	m.Update(planReadyMsg{run: 4, snap: &core.Snapshot{}, plan: p, list: newChangeList(p, nil)})
+	if m.screen != scrReview {
+		t.Fatalf("screen = %v; want the review", m.screen)
+	}
+	v := m.View()
+	for _, want := range []string{"Nothing to change: both sides agree.", "Nothing to do: the directory and Adobe agree."} {
+		if !strings.Contains(v, want) {
+			t.Errorf("empty review lacks %q:\n%s", want, v)
+		}
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("A")})
+	if m.review.dialog != nil || !strings.Contains(m.status, "Nothing to apply") {
+		t.Errorf("A on an empty plan: dialog %v, status %q", m.review.dialog, m.status)
+	}
+	for _, k := range []string{"j", "k", "G", " ", "a", "x", "enter", "e", "s"} {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
+	}
+	_ = m.View()
 }

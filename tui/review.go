@@ -664,6 +664,9 @@ func (m *Model) tableLines(w, h int) []string {
 	whatW := flex - userW
 	ls := []string{m.st.header.Render(fit(fmt.Sprintf("    %-*s %-*s %-*s %s", actionW, "ACTION", userW, "USER", orgW, "ORG", "WHAT"), w))}
 	if len(v) == 0 {
+		if len(l.rows) == 0 {
+			return append(ls, "  Nothing to do: the directory and Adobe agree.")
+		}
 		return append(ls, "  No change matches the filter.")
 	}
 	for k := r.offset; k < min(len(v), r.offset+rows); k++ {
