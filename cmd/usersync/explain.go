@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/core/config"
+	"github.com/usersync/usersync/store"
 )
 
 func cmdExplain(ctx context.Context, e *env, args []string) int {
@@ -34,12 +37,47 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fatal(e, err)
 	}
+	explainRemembered(e, p, x)
 	if rf.json {
 		json.NewEncoder(e.stdout).Encode(x)
 		return exitOK
 	}
 	printExplanation(e, x)
 	return exitOK
+}
+
+// explainRemembered adds a step for each of the user's changes that an
+// exclusion remembered in the console holds back in every run. The
+// database is only read; when there is none yet, or a run holds it,
+// nothing is added.
+func explainRemembered(e *env, p *pipeline, x *core.Explanation) {
+	path := dbPath(e, p.rf.db, p.cfg.File)
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		x.Steps = append(x.Steps, core.ExplainStep{Stage: "exclusion", Outcome: "unknown",
+			Detail: fmt.Sprintf("remembered exclusions not read: %v", err)})
+		return
+	}
+	defer db.Close()
+	ex, err := db.Exclusions()
+	if err != nil {
+		return
+	}
+	for _, c := range x.Changes {
+		for _, r := range ex {
+			if r.Matches(c) {
+				note := ""
+				if r.Note != "" {
+					note = " (" + r.Note + ")"
+				}
+				x.Steps = append(x.Steps, core.ExplainStep{Stage: "exclusion", Outcome: "remembered",
+					Detail: fmt.Sprintf("a remembered exclusion%s holds back this change in every run: %s; forget it in the console (E)", note, describeChange(c))})
+			}
+		}
+	}
 }
 
 // quietWriter passes only warning-and-worse log lines to stderr.

@@ -546,6 +546,10 @@ func TestRememberedExclusions(t *testing.T) {
 	if r := f.run(context.Background(), "show", "last", "--json"); !strings.Contains(r.stdout, `"outcome":"excluded"`) || !strings.Contains(r.stdout, "remembered_exclusions") {
 		t.Errorf("show --json: %v; want the excluded change and the exclusion", r)
 	}
+	// explain tells it too.
+	if r := f.run(context.Background(), "explain", "dee@example.org"); !strings.Contains(r.stdout, "[exclusion] remembered") || !strings.Contains(r.stdout, "contractor, not yet") {
+		t.Errorf("explain does not mention the remembered exclusion: %v", r)
+	}
 	// With nothing else left, the next plan has only the excluded change:
 	// it is not pending.
 	if r := f.run(context.Background(), "plan", "--detailed-exitcode"); r.code != exitOK {
@@ -612,6 +616,20 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if strings.Contains(all.String(), testSecret) {
 		t.Error("the client secret appears in a command's output")
 	}
+	// A wrong secret is refused without being quoted.
+	const wrong = "wrong-secret-0123456789"
+	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
+	b, _ := os.ReadFile(umapiFile)
+	os.WriteFile(umapiFile, bytes.Replace(b, []byte(testSecret), []byte(wrong), 1), 0o600)
+	for _, args := range [][]string{{"sync"}, {"check"}} {
+		r := f.run(context.Background(), args...)
+		if r.code != exitFatal {
+			t.Errorf("%v with a wrong secret: %v; want exit 1", args, r)
+		}
+		if strings.Contains(r.stdout+r.stderr, wrong) {
+			t.Errorf("%v quotes the wrong secret: %v", args, r)
+		}
+	}
 	for _, glob := range []string{"*.json", "logs/*", "*.db"} {
 		files, _ := filepath.Glob(filepath.Join(f.dir, glob))
 		if len(files) == 0 {
@@ -619,8 +637,8 @@ func TestSecretsNeverWritten(t *testing.T) {
 		}
 		for _, p := range files {
 			b, _ := os.ReadFile(p)
-			if bytes.Contains(b, []byte(testSecret)) {
-				t.Errorf("the client secret is in %s", p)
+			if bytes.Contains(b, []byte(testSecret)) || bytes.Contains(b, []byte(wrong)) {
+				t.Errorf("a client secret is in %s", p)
 			}
 		}
 	}
