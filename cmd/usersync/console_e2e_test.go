@@ -31,7 +31,8 @@ type consoleDriver struct {
 	ctx  context.Context // bounds the whole flow
 	m    *tui.Model
 	msgs chan tea.Msg
-	// onMsg runs after every message, e.g. to watch the Apply screen.
+	// onMsg sees the screen after a message when no other is queued, e.g.
+	// to watch the Apply screen.
 	onMsg func(view string)
 }
 
@@ -87,7 +88,7 @@ func (d *consoleDriver) until(what string, cond func(view string) bool) string {
 	}
 }
 
-// press sends named keys, then typ sends text, one key per rune.
+// press sends keys by name (enter, esc, space) or as typed text.
 func (d *consoleDriver) press(keys ...string) {
 	named := map[string]tea.KeyType{"enter": tea.KeyEnter, "esc": tea.KeyEsc}
 	for _, k := range keys {
@@ -102,6 +103,7 @@ func (d *consoleDriver) press(keys ...string) {
 	}
 }
 
+// typ types s, one key per rune.
 func (d *consoleDriver) typ(s string) {
 	for _, r := range s {
 		d.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
@@ -189,7 +191,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// and the client paces itself to match (fixture.rate), so the 11th
 	// request waits at most 3 s.
 	f := newFixture(t, fixtureOpts{seed: consoleE2ESeed(), csv: consoleE2ECSV(), throttle: "realistic", timeScale: 20})
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
 	var errb strings.Builder
