@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	ldapv3 "github.com/go-ldap/ldap/v3"
@@ -37,6 +38,9 @@ type adServer struct {
 
 	mu       sync.Mutex
 	searches int
+	// dropAt closes the connection instead of answering the dropAt-th
+	// search of a connection, drops times.
+	dropAt, drops int
 }
 
 type adUser struct {
@@ -108,6 +112,7 @@ func (s *adServer) serve(c net.Conn) {
 		return err
 	}
 	in := bufio.NewReader(c)
+	connSearches := 0
 	for {
 		p, err := ber.ReadPacket(in)
 		if err != nil || len(p.Children) < 2 {
@@ -127,6 +132,16 @@ func (s *adServer) serve(c net.Conn) {
 		case ldapv3.ApplicationUnbindRequest:
 			return
 		case ldapv3.ApplicationSearchRequest:
+			connSearches++
+			s.mu.Lock()
+			drop := s.drops > 0 && connSearches == s.dropAt
+			if drop {
+				s.drops--
+			}
+			s.mu.Unlock()
+			if drop {
+				return
+			}
 			for _, r := range s.search(op) {
 				if send(envelope(id, r)) != nil {
 					return
@@ -411,6 +426,35 @@ func TestActiveDirectoryRangeRetrieval(t *testing.T) {
 		res, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Shifting"}}, nil)
 		if err == nil || core.Code(err) != core.CodeInconsistent || len(res.Users) != 0 {
 			t.Errorf("Users(Shifting) = %d users, error %v; want none and an inconsistent-read error", len(res.Users), err)
+		}
+	})
+	t.Run("connection lost once", func(t *testing.T) {
+		s.mu.Lock()
+		s.dropAt, s.drops = 500, 1
+		s.mu.Unlock()
+		cfg := adConfig(t, s, twoSteps)
+		src := New(cfg, nil)
+		src.retryWait = time.Millisecond
+		res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Everyone"}}, nil)
+		if err != nil || len(res.Users) != 13000 {
+			t.Errorf("Users(Everyone) with one dropped connection = %d users, %v; want 13000 after reading again", len(res.Users), err)
+		}
+	})
+	t.Run("connection lost every time", func(t *testing.T) {
+		s.mu.Lock()
+		s.dropAt, s.drops = 3, 100
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.drops = 0
+			s.mu.Unlock()
+		}()
+		cfg := adConfig(t, s, twoSteps)
+		src := New(cfg, nil)
+		src.retryWait = time.Millisecond
+		res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Everyone"}}, nil)
+		if err == nil || core.Code(err) != core.CodeUnavailable || len(res.Users) != 0 {
+			t.Errorf("Users(Everyone) with dropped connections = %d users, %v; want none and an unavailable error", len(res.Users), err)
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {

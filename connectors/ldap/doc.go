@@ -8,6 +8,10 @@
 //     consumed page by page. Any non-success result (size, time or admin
 //     limit, a referral result, a dropped connection, a cancelled context)
 //     fails the whole read: a short list would look like users to remove.
+//   - A read whose connection drops midway (an idle timeout, a load
+//     balancer, a restarted domain controller) is started over once, from
+//     nothing, on a new connection after five seconds; partial results
+//     are never kept. Each request has a ten-minute backstop timeout.
 //   - Search continuation references are not followed. With referrals:
 //     ignore (the default) they are logged; with referrals: fail they end
 //     the read. Active Directory sends them for its DNS and configuration

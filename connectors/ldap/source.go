@@ -26,6 +26,9 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	base *ldapv3.DN // parsed BaseDN; nil for the root
+	// retryWait is the pause before reading again after a lost
+	// connection; tests shorten it.
+	retryWait time.Duration
 }
 
 var _ core.Source = (*Source)(nil)
@@ -35,7 +38,7 @@ func New(cfg Config, logger *slog.Logger) *Source {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Source{cfg: cfg, log: logger}
+	s := &Source{cfg: cfg, log: logger, retryWait: 5 * time.Second}
 	if cfg.BaseDN != "" {
 		s.base, _ = parseDN(cfg.BaseDN) // validated by ParseConfig
 	}
@@ -46,6 +49,9 @@ func New(cfg Config, logger *slog.Logger) *Source {
 // by the caller's context instead, since a large directory legitimately
 // takes minutes.
 const dialTimeout = 30 * time.Second
+
+// requestTimeout bounds one request (a bind, one page of a search).
+const requestTimeout = 10 * time.Minute
 
 // lookupWorkers is how many base-object lookups of a two-step read are in
 // flight at once on the one connection.
@@ -94,6 +100,9 @@ func (s *Source) connect(ctx context.Context) (*conn, error) {
 		raw = tc
 	}
 	lc := ldapv3.NewConn(raw, isTLS)
+	// A backstop for a server that accepts a request and never answers;
+	// a dead network is found sooner by TCP keep-alives.
+	lc.SetTimeout(requestTimeout)
 	lc.Start()
 	c := &conn{Conn: lc}
 	c.stop = context.AfterFunc(ctx, func() { lc.Close() })
@@ -217,19 +226,45 @@ func (s *Source) Users(ctx context.Context, q core.SourceQuery, r core.Reporter)
 		return core.DirectoryResult{}, core.Errorf(core.CodeInvalidInput, s.cfg.File,
 			"additional_groups rules need dynamic_group_member_attribute (for example memberOf) in the LDAP connector configuration")
 	}
-	c, err := s.connect(ctx)
-	if err != nil {
-		return core.DirectoryResult{}, err
+	for attempt := 1; ; attempt++ {
+		c, err := s.connect(ctx)
+		if err != nil {
+			return core.DirectoryResult{}, err
+		}
+		rd := &reader{s: s, c: c, q: q, r: r, attr: s.userAttributes(q),
+			byDN: map[string]*core.DirectoryUser{}, skipped: map[string]bool{}}
+		res, err := rd.read(ctx)
+		c.close()
+		if err == nil {
+			rd.progress(true)
+			return res, nil
+		}
+		if attempt >= readAttempts || ctx.Err() != nil || !connectionLost(err) {
+			return core.DirectoryResult{}, err
+		}
+		// Long reads outlive idle timeouts and load balancers (UST issue
+		// #782). Nothing read so far is kept: the read starts over on a
+		// new connection, so the result is still one consistent read.
+		s.log.Warn("connection to the directory lost; reading again from the start",
+			"logger", s.cfg.LoggerName, "entries_read", rd.entries, "error", err)
+		select {
+		case <-ctx.Done():
+			return core.DirectoryResult{}, s.fail(ctx, "ldap read", ctx.Err())
+		case <-time.After(s.retryWait):
+		}
 	}
-	defer c.close()
-	rd := &reader{s: s, c: c, q: q, r: r, attr: s.userAttributes(q),
-		byDN: map[string]*core.DirectoryUser{}, skipped: map[string]bool{}}
-	res, err := rd.read(ctx)
-	if err != nil {
-		return core.DirectoryResult{}, err
-	}
-	rd.progress(true)
-	return res, nil
+}
+
+// readAttempts is how many times a read is started when the connection
+// drops during it.
+const readAttempts = 2
+
+// connectionLost reports whether err means the connection broke (or the
+// server said it is unavailable) rather than that the server refused
+// something: fail gives everything it does not recognise as a refusal
+// the code Unavailable.
+func connectionLost(err error) bool {
+	return core.Code(err) == core.CodeUnavailable
 }
 
 func (rd *reader) read(ctx context.Context) (core.DirectoryResult, error) {
