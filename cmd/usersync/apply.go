@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 	"github.com/usersync/usersync/store"
 )
 
@@ -54,6 +56,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 
 	var plan *core.Plan
 	var from string
+	var planArgs []string // the command line the plan was made with
 	var done map[int]bool
 	// excluded are the changes the operator held back for this plan's run
 	// (in the console); applying or resuming it keeps them held back.
@@ -88,7 +91,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		if err != nil {
 			return fatal(e, err)
 		}
-		plan, from = f.Plan, f.Run
+		plan, from, planArgs = f.Plan, f.Run, f.Args
 	default:
 		if plan, err = db.Plan(rest[0]); err != nil {
 			return fatal(e, err)
@@ -98,12 +101,35 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 			return fatal(e, err)
 		}
 		from, excluded = rest[0], info.Excluded
+		if a, ok := info.Options[optionArgs]; ok {
+			json.Unmarshal([]byte(a), &planArgs)
+		}
 	}
 
 	if !resume {
+		// Read both sides as the plan did: with the plan's sync flags,
+		// unless this command line gives its own.
+		check := p
+		if planArgs != nil && !syncFlagsGiven(args) {
+			a := planArgs
+			if sf.ConfigFilename != nil && *sf.ConfigFilename != "" {
+				a = append(append([]string(nil), a...), "--config-filename", *sf.ConfigFilename)
+			}
+			psf, err := planSyncFlags(a)
+			if err != nil {
+				return fatal(e, fmt.Errorf("the plan's command line %q: %v", strings.Join(planArgs, " "), err))
+			}
+			named(p.log, "main").Info("Reading both sides with the plan's flags: " + strings.Join(planArgs, " "))
+			pp, code := loadPipeline(ctx, e, psf, rf, nil)
+			if pp == nil {
+				return code
+			}
+			defer pp.close()
+			check = pp
+		}
 		rep := newHeadlessReporter(p.log, nil, p.cfg.Logging.LogProgress)
 		named(p.log, "main").Info("Checking that neither side changed since the plan was made")
-		snap, err := core.Fetch(ctx, p.source, p.targets, p.opts, rep)
+		snap, err := core.Fetch(ctx, check.source, check.targets, check.opts, rep)
 		if err != nil {
 			return fatal(e, fmt.Errorf("%v; nothing was sent", err))
 		}
@@ -182,6 +208,37 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		named(p.log, "main").Debug(fmt.Sprintf("Removed %d old runs from the database", n))
 	}
 	return code
+}
+
+// syncFlagsGiven reports whether args set any of UST's sync flags other
+// than the configuration file.
+func syncFlagsGiven(args []string) bool {
+	fs, _ := config.NewSyncFlagSet("apply")
+	names := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
+	delete(names, "config-filename")
+	var rf runFlags
+	rf.add(fs)
+	var yes, resume bool
+	fs.BoolVar(&yes, "yes", false, "")
+	fs.BoolVar(&resume, "resume", false, "")
+	if _, err := config.ParseArgs(fs, args); err != nil {
+		return false
+	}
+	given := false
+	fs.Visit(func(f *pflag.Flag) { given = given || names[f.Name] })
+	return given
+}
+
+// planSyncFlags parses the recorded command line of a plan or sync run.
+func planSyncFlags(args []string) (*config.SyncFlags, error) {
+	fs, sf := config.NewSyncFlagSet("plan")
+	var rf runFlags
+	rf.add(fs)
+	var out planOutput
+	addPlanFlags(fs, &out)
+	_, err := config.ParseArgs(fs, args)
+	return sf, err
 }
 
 // resumable is the run 'apply --resume' finishes: the newest run that

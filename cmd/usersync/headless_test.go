@@ -860,3 +860,26 @@ func TestApplyJSON(t *testing.T) {
 		t.Errorf("apply without --yes outside a terminal: %v; want exit 2", r)
 	}
 }
+
+// TestApplyUsesThePlansFlags: a plan made with sync flags is applied as
+// made; apply needs no copy of the flags (and a different selection must
+// not look like a changed directory).
+func TestApplyUsesThePlansFlags(t *testing.T) {
+	f := newFixture(t, fixtureOpts{csv: smallCSV + "Eve,Ek,eve@example.org,SE,Other\n"})
+	planFile := filepath.Join(f.dir, "plan.json")
+	r := f.run(context.Background(), "plan", "--users", "group", "Design", "--adobe-only-user-action", "preserve", "-o", planFile)
+	if r.code != exitOK {
+		t.Fatalf("plan: %v", r)
+	}
+	r = f.run(context.Background(), "apply", planFile, "--yes")
+	if r.code != exitOK {
+		t.Fatalf("apply of a plan made with --users group: %v", r)
+	}
+	got := emails(f.srv.State())
+	if _, ok := got["dee@example.org"]; !ok {
+		t.Error("apply did not create dee")
+	}
+	if _, ok := got["cy@example.org"]; !ok {
+		t.Error("apply removed cy: it did not keep the plan's --adobe-only-user-action preserve")
+	}
+}

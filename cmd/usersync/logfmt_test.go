@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"regexp"
 	"testing"
@@ -17,7 +18,7 @@ func TestUSTLineFormat(t *testing.T) {
 	log := slog.New(h)
 	named(log, "processor").Info("Number of directory users read: 3")
 	log.Warn("careful", "user", "ana@example.org")
-	log.Log(nil, LevelCritical, "boom")
+	log.Log(context.Background(), LevelCritical, "boom")
 	re := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d+ (INFO|WARNING|CRITICAL) (processor|main) - `)
 	lines := bytes.Split(bytes.TrimSpace(file.Bytes()), []byte("\n"))
 	if len(lines) != 3 {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -163,5 +162,3 @@ func fatal(e *env, err error) int {
 	fmt.Fprintf(e.stderr, "usersync: %v\n", err)
 	return exitFatal
 }
-
-var errInterrupted = errors.New("interrupted")

@@ -27,7 +27,6 @@ import (
 type runFlags struct {
 	db          string
 	json        bool
-	yes         bool
 	keepRuns    int
 	secretsFile string
 	lockWait    time.Duration
@@ -84,12 +83,6 @@ type pipeline struct {
 	rf      runFlags
 	logFile *os.File
 	started time.Time
-}
-
-// logSetup is where log lines go.
-type logSetup struct {
-	console io.Writer // nil: no console log
-	level   *slog.LevelVar
 }
 
 // newPipeline loads the configuration named by sf and builds the

@@ -92,20 +92,28 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
-	return p.headless(ctx, "sync", events, planOutput{})
+	return p.headless(ctx, "sync", events, planOutput{args: args})
 }
 
 type planOutput struct {
 	file     string // -o
 	detailed bool   // --detailed-exitcode
 	planOnly bool
+	// args is the command line the plan is made with, recorded so that
+	// apply reads both sides again with the same selection.
+	args []string
+}
+
+// addPlanFlags adds plan's own flags to fs.
+func addPlanFlags(fs *pflag.FlagSet, out *planOutput) {
+	fs.StringVarP(&out.file, "out", "o", "", "write the plan to this file (apply it later with 'usersync apply FILE')")
+	fs.BoolVar(&out.detailed, "detailed-exitcode", false, "exit 10 when changes are pending, 0 when there are none")
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) int {
 	var out planOutput
 	sf, rf, rest, code, ok := parseSync(e, "plan", "plan [-c FILE] [UST sync flags] [-o PLAN.json] [--json] [--detailed-exitcode]", args, func(fs *pflag.FlagSet) {
-		fs.StringVarP(&out.file, "out", "o", "", "write the plan to this file (apply it later with 'usersync apply FILE')")
-		fs.BoolVar(&out.detailed, "detailed-exitcode", false, "exit 10 when changes are pending, 0 when there are none")
+		addPlanFlags(fs, &out)
 	})
 	if !ok {
 		return code
@@ -113,7 +121,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if !noArgs(e, "plan", rest) {
 		return exitUsage
 	}
-	out.planOnly = true
+	out.planOnly, out.args = true, args
 	console, events := logOutput(e, rf)
 	p, code := loadPipeline(ctx, e, sf, rf, console)
 	if p == nil {
@@ -142,7 +150,12 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 		return p.end(exitFatal)
 	}
 	defer db.Close()
-	run, err := db.CreateRun(store.RunInfo{Command: command, Status: store.StatusPlanned, TestMode: p.opts.TestMode, Options: p.optionText()})
+	opts := p.optionText()
+	if out.args != nil {
+		b, _ := json.Marshal(out.args)
+		opts[optionArgs] = string(b)
+	}
+	run, err := db.CreateRun(store.RunInfo{Command: command, Status: store.StatusPlanned, TestMode: p.opts.TestMode, Options: opts})
 	if err != nil {
 		named(log, "main").Log(ctx, LevelCritical, err.Error())
 		return p.end(exitFatal)
@@ -206,7 +219,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	var res core.ApplyResult
 	if out.planOnly {
 		if out.file != "" {
-			if err := writePlanFile(out.file, plan, run.ID); err != nil {
+			if err := writePlanFile(out.file, plan, run.ID, out.args); err != nil {
 				return fail(exitFatal, err)
 			}
 			named(log, "main").Info(fmt.Sprintf("Plan written to %s (run %s); apply it with: usersync apply %s", out.file, run.ID, out.file))
@@ -406,13 +419,20 @@ func describeChange(c core.Change) string {
 
 // planFile is the format of 'usersync plan -o'.
 type planFile struct {
-	Format string     `json:"format"` // "usersync-plan"
-	Run    string     `json:"run_id"`
-	Plan   *core.Plan `json:"plan"`
+	Format string `json:"format"` // "usersync-plan"
+	Run    string `json:"run_id"`
+	// Args is the plan command's command line (flags and file names,
+	// never secrets).
+	Args []string   `json:"args,omitempty"`
+	Plan *core.Plan `json:"plan"`
 }
 
-func writePlanFile(path string, plan *core.Plan, runID string) error {
-	b, err := json.MarshalIndent(planFile{Format: "usersync-plan", Run: runID, Plan: plan}, "", "  ")
+// optionArgs is the key of RunInfo.Options that records the command line
+// (JSON) of a run that made a plan.
+const optionArgs = "args"
+
+func writePlanFile(path string, plan *core.Plan, runID string, args []string) error {
+	b, err := json.MarshalIndent(planFile{Format: "usersync-plan", Run: runID, Args: args, Plan: plan}, "", "  ")
 	if err != nil {
 		return err
 	}
