@@ -5,7 +5,9 @@
 // Behaviour worth knowing when changing it:
 //
 //   - Every search is paged with search_page_size (0 turns paging off) and
-//     consumed page by page. Any non-success result (size, time or admin
+//     consumed page by page. Groups are read one after another: OpenLDAP
+//     keeps one paged search per connection and rejects the cookie of an
+//     interleaved one ("paged results cookie is invalid"). Any non-success result (size, time or admin
 //     limit, a referral result, a dropped connection, a cancelled context)
 //     fails the whole read: a short list would look like users to remove.
 //   - A read whose connection drops midway (an idle timeout, a load
