@@ -170,6 +170,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		}
 		exclude[id] = true
 	}
+	exclude = holdDependents(plan, exclude)
 	run.Excluded = sortedIDs(exclude)
 	res, err := core.Apply(ctx, plan, p.targets, core.ApplyOptions{Exclude: exclude, Done: done, Journal: db.Journal(run.ID), Reporter: rep, Logger: named(p.log, "processor")})
 	db.SaveResults(run.ID, res.Results)

@@ -218,6 +218,7 @@ func (b *consoleBackend) Apply(ctx context.Context, p *core.Plan, exclude map[in
 	b.mu.Lock()
 	run := b.run
 	b.mu.Unlock()
+	exclude = holdDependents(p, exclude)
 	run.Status, run.Excluded = store.StatusApplying, sortedIDs(exclude)
 	b.db.UpdateRun(run)
 	res, err := core.Apply(ctx, p, b.p.targets, core.ApplyOptions{Exclude: exclude, Journal: b.db.Journal(run.ID), Reporter: r, Logger: named(b.p.log, "processor")})

@@ -883,3 +883,61 @@ func TestApplyUsesThePlansFlags(t *testing.T) {
 		t.Error("apply removed cy: it did not keep the plan's --adobe-only-user-action preserve")
 	}
 }
+
+// TestResumeKeepsTheRunsExclusions: changes the operator excluded for a
+// run (in the console) stay excluded when the run is resumed, with the
+// changes that depend on them.
+func TestResumeKeepsTheRunsExclusions(t *testing.T) {
+	f := newFixture(t, fixtureOpts{csv: manyUsersCSV(120), throttle: "realistic", timeScale: 30})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for f.srv.Stats().Requests.Action < 1 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	if r := f.run(ctx, "sync"); r.code != exitInterrupt {
+		t.Fatalf("interrupted sync: %v; want 130", r)
+	}
+	// Exclude the creation of the last user, as the console records it.
+	db, err := store.Open(filepath.Join(f.dir, "usersync.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _, _ := db.LatestRun()
+	plan, err := db.Plan(info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, _, _ := db.ResumeState(info.ID)
+	const held = "u119@example.org"
+	for _, c := range plan.Changes {
+		if c.Action == core.ActionCreate && c.User.Email == held {
+			if done[c.ID] {
+				t.Fatalf("%s was created before the interruption; nothing to test", held)
+			}
+			info.Excluded = []int{c.ID}
+		}
+	}
+	if len(info.Excluded) == 0 {
+		t.Fatalf("no create of %s in the plan", held)
+	}
+	db.UpdateRun(info)
+	db.Close()
+
+	r := f.run(context.Background(), "apply", "--resume", "--yes")
+	if r.code != exitOK {
+		t.Fatalf("apply --resume: %v", r)
+	}
+	got := emails(f.srv.State())
+	if _, ok := got[held]; ok {
+		t.Errorf("resume created %s, whose creation was excluded for the run", held)
+	}
+	if _, ok := got["u118@example.org"]; !ok {
+		t.Error("resume did not finish the rest of the plan")
+	}
+	if runs := f.runs(); len(runs[0].Excluded) != 2 {
+		t.Errorf("resume run excluded changes %v; want the create and its group add", runs[0].Excluded)
+	}
+}

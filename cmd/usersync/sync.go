@@ -326,33 +326,48 @@ func (p *pipeline) writeStrays(plan *core.Plan) error {
 }
 
 // rememberedExclusions are the changes of plan that an exclusion
-// remembered in the console covers. A user whose creation is held back
-// has no account for the rest of its changes (group adds, updates) to
-// act on, so those are held back with it instead of failing at the
-// server.
+// remembered in the console covers, with their dependents (holdDependents).
 func rememberedExclusions(db *store.DB, plan *core.Plan) (map[int]bool, error) {
 	ex, err := db.Exclusions()
 	if err != nil || len(ex) == 0 {
 		return nil, err
 	}
 	out := map[int]bool{}
-	noAccount := map[[2]string]bool{}
 	for _, c := range plan.Changes {
 		for _, x := range ex {
 			if x.Matches(c) {
 				out[c.ID] = true
-				if c.Action == core.ActionCreate {
-					noAccount[[2]string{c.Org, c.Key}] = true
-				}
 			}
 		}
+	}
+	return holdDependents(plan, out), nil
+}
+
+// holdDependents returns exclude (a copy, when it grows) with the changes
+// that cannot succeed without an excluded one: a user whose creation is
+// held back has no account for the rest of its changes (group adds,
+// updates) to act on, so those are held back with it instead of failing
+// at the server.
+func holdDependents(plan *core.Plan, exclude map[int]bool) map[int]bool {
+	noAccount := map[[2]string]bool{}
+	for _, c := range plan.Changes {
+		if exclude[c.ID] && c.Action == core.ActionCreate {
+			noAccount[[2]string{c.Org, c.Key}] = true
+		}
+	}
+	if len(noAccount) == 0 {
+		return exclude
+	}
+	out := make(map[int]bool, len(exclude))
+	for id, v := range exclude {
+		out[id] = v
 	}
 	for _, c := range plan.Changes {
 		if noAccount[[2]string{c.Org, c.Key}] {
 			out[c.ID] = true
 		}
 	}
-	return out, nil
+	return out
 }
 
 func sortedIDs(m map[int]bool) []int {
