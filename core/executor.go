@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -102,6 +103,7 @@ func Apply(ctx context.Context, p *Plan, targets map[string]Target, o ApplyOptio
 	ex.total = len(pk.requests)
 
 	ex.targets, ex.journal = targets, o.Journal
+	stopFlusher := ex.startFlusher()
 	runErr := ex.sendAll(ctx, pk.requests)
 	if runErr == nil && !res.Cancelled && len(ex.retry) > 0 {
 		runErr = ex.resendUserGroupFailures(ctx)
@@ -134,6 +136,7 @@ func Apply(ctx context.Context, p *Plan, targets map[string]Target, o ApplyOptio
 	if len(notSent) > 0 && (res.Cancelled || runErr != nil) {
 		res.NotSent = notSent
 	}
+	stopFlusher()
 	ex.progress(true)
 	slices.SortFunc(res.Results, func(a, b ChangeResult) int { return a.ChangeID - b.ChangeID })
 	if res.Cancelled && runErr == nil {
@@ -267,7 +270,13 @@ type executor struct {
 
 	total, sent                       int
 	commandsSucceeded, commandsFailed int
-	lastProgress                      time.Time
+	// pmu guards the progress snapshot shared with the flusher goroutine.
+	pmu          sync.Mutex
+	lastProgress time.Time
+	// heldProgress is the newest snapshot coalescing held back; the flusher
+	// delivers it within progressInterval, so that the counters shown
+	// during a long rate-limit wait are current.
+	heldProgress *Progress
 }
 
 // record folds one request's result for a change into its outcome and
@@ -315,19 +324,53 @@ func (ex *executor) finish(cr ChangeResult) {
 	ex.rep.ChangeDone(cr)
 }
 
-// progress reports counters, at most every progressInterval unless final.
+// progress reports counters, at most every progressInterval unless final;
+// a snapshot held back is delivered by flushProgress.
 func (ex *executor) progress(final bool) {
-	now := ex.clock.Now()
-	if !final && !ex.lastProgress.IsZero() && now.Sub(ex.lastProgress) < progressInterval {
-		return
-	}
-	ex.lastProgress = now
-	ex.rep.Progress(Progress{
+	p := Progress{
 		Phase: PhaseApply, Org: ex.org,
 		RequestsSent: ex.sent, RequestsTotal: ex.total,
 		CommandsSucceeded: ex.commandsSucceeded, CommandsFailed: ex.commandsFailed,
 		Done: final,
-	})
+	}
+	now := ex.clock.Now()
+	ex.pmu.Lock()
+	defer ex.pmu.Unlock()
+	if !final && !ex.lastProgress.IsZero() && now.Sub(ex.lastProgress) < progressInterval {
+		ex.heldProgress = &p
+		return
+	}
+	ex.lastProgress, ex.heldProgress = now, nil
+	ex.rep.Progress(p)
+}
+
+// flushProgress delivers a held-back snapshot, if any.
+func (ex *executor) flushProgress() {
+	ex.pmu.Lock()
+	defer ex.pmu.Unlock()
+	if ex.heldProgress != nil {
+		ex.lastProgress = ex.clock.Now()
+		ex.rep.Progress(*ex.heldProgress)
+		ex.heldProgress = nil
+	}
+}
+
+// startFlusher delivers held-back snapshots every progressInterval until
+// the returned stop function is called.
+func (ex *executor) startFlusher() (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ex.clock.After(progressInterval):
+				ex.flushProgress()
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // mapResponse turns a response into one result per change the request

@@ -583,3 +583,58 @@ func TestApplyCoalescesProgress(t *testing.T) {
 		t.Errorf("final progress = %+v; want done with 5/5 requests and 50 commands", last)
 	}
 }
+
+// tickClock never moves on its own; tick fires the pending After.
+type tickClock struct {
+	t    time.Time
+	tick chan time.Time
+}
+
+func (c *tickClock) Now() time.Time                       { return c.t }
+func (c *tickClock) After(time.Duration) <-chan time.Time { return c.tick }
+
+// TestApplyDeliversHeldProgressDuringAWait: snapshots held back by
+// coalescing reach the reporter while the executor waits (for the rate
+// limit, inside Send), not only when the next request completes.
+func TestApplyDeliversHeldProgressDuringAWait(t *testing.T) {
+	var changes []Change
+	for i := range 30 {
+		changes = append(changes, Change{Action: ActionRemoveFromOrg, User: fed(fmt.Sprintf("u%02d@e.org", i))})
+	}
+	clock := &tickClock{t: time.Unix(1e9, 0), tick: make(chan time.Time)}
+	release := make(chan struct{})
+	rep := &recReporter{}
+	target := &fakeTarget{onSend: func(n int) {
+		if n == 2 {
+			<-release // the third request waits, as for the rate limit
+		}
+	}}
+	done := make(chan error)
+	go func() {
+		_, err := Apply(context.Background(), planOf(nil, changes...), map[string]Target{PrimaryOrg: target},
+			ApplyOptions{Reporter: rep, Clock: clock})
+		done <- err
+	}()
+	// Wait until the third Send blocks, then let the flusher tick.
+	for {
+		target.mu.Lock()
+		n := len(target.reqs)
+		target.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	clock.tick <- clock.t
+	clock.tick <- clock.t // the second tick returns only after the first flush
+	rep.mu.Lock()
+	got := append([]Progress(nil), rep.progress...)
+	rep.mu.Unlock()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].RequestsSent != 2 || got[1].Done {
+		t.Fatalf("progress during the wait = %+v; want the first report and the held one with 2 requests sent", got)
+	}
+}
