@@ -941,3 +941,34 @@ func TestResumeKeepsTheRunsExclusions(t *testing.T) {
 		t.Errorf("resume run excluded changes %v; want the create and its group add", runs[0].Excluded)
 	}
 }
+
+// TestSecretsFile: --secrets-file and USERSYNC_SECRETS_FILE feed
+// secure_X_key settings on servers without a keyring; a file others can
+// read is refused without quoting it.
+func TestSecretsFile(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
+	b, _ := os.ReadFile(umapiFile)
+	os.WriteFile(umapiFile, bytes.Replace(b, []byte("client_secret: "+testSecret), []byte("secure_client_secret_key: umapi_client_secret"), 1), 0o600)
+	secretsFile := filepath.Join(f.dir, "secrets.yml")
+	os.WriteFile(secretsFile, []byte("umapi_client_secret:\n  "+f.seed.OrgID+": "+testSecret+"\n"), 0o600)
+
+	if r := f.run(context.Background(), "plan", "--secrets-file", secretsFile); r.code != exitOK {
+		t.Fatalf("plan --secrets-file: %v", r)
+	}
+	t.Setenv("USERSYNC_SECRETS_FILE", secretsFile)
+	if r := f.run(context.Background(), "check"); r.code != exitOK {
+		t.Fatalf("check with USERSYNC_SECRETS_FILE: %v", r)
+	}
+	os.Chmod(secretsFile, 0o644)
+	r := f.run(context.Background(), "sync")
+	if r.code != exitFatal || !strings.Contains(r.stderr, "chmod 600") {
+		t.Errorf("sync with a world-readable secrets file: %v; want exit 1 saying chmod 600", r)
+	}
+	if strings.Contains(r.stdout+r.stderr, testSecret) {
+		t.Error("the refusal quotes the secret")
+	}
+	if st := f.srv.Stats(); st.Requests.Action != 0 {
+		t.Errorf("%d action requests sent", st.Requests.Action)
+	}
+}
