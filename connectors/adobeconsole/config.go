@@ -72,26 +72,11 @@ type Config struct {
 // Attempts is the total number of tries per HTTP call: retries + 1.
 func (c Config) Attempts() int { return c.Retries + 1 }
 
-func withScheme(host string) string {
-	host = strings.TrimRight(strings.TrimSpace(host), "/")
-	if strings.Contains(host, "://") {
-		return host
-	}
-	return "https://" + host
-}
-
-func joinURL(host, path string) string {
-	if path != "" && !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	return withScheme(host) + path
-}
-
 // BaseURL is the UMAPI base URL of the source org.
-func (c Config) BaseURL() string { return joinURL(c.Host, c.Endpoint) }
+func (c Config) BaseURL() string { return config.ServiceURL(c.Host, c.Endpoint) }
 
 // TokenURL is the IMS token endpoint.
-func (c Config) TokenURL() string { return joinURL(c.AuthHost, c.AuthEndpoint) }
+func (c Config) TokenURL() string { return config.ServiceURL(c.AuthHost, c.AuthEndpoint) }
 
 func (c Config) String() string {
 	filter := string(c.IdentityTypeFilter)

@@ -54,28 +54,27 @@ const (
 	DefaultUMAPIRetries  = 3
 )
 
-func withScheme(host string) string {
-	host = strings.TrimRight(host, "/")
-	if strings.Contains(host, "://") {
-		return host
+// ServiceURL joins a UMAPI or IMS host and path by DESIGN.md's rule: the
+// host may carry a scheme (http://127.0.0.1:8080); without one, https:// is
+// used.
+func ServiceURL(host, path string) string {
+	host = strings.TrimRight(strings.TrimSpace(host), "/")
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
 	}
-	return "https://" + host
-}
-
-func joinURL(host, path string) string {
 	if path != "" && !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	return withScheme(host) + path
+	return host + path
 }
 
 // BaseURL is the UMAPI base URL, e.g.
 // https://usermanagement.adobe.io/v2/usermanagement.
-func (u UMAPIConfig) BaseURL() string { return joinURL(u.Host, u.Endpoint) }
+func (u UMAPIConfig) BaseURL() string { return ServiceURL(u.Host, u.Endpoint) }
 
 // TokenURL is the IMS token endpoint, e.g.
 // https://ims-na1.adobelogin.com/ims/token/v2.
-func (u UMAPIConfig) TokenURL() string { return joinURL(u.AuthHost, u.AuthEndpoint) }
+func (u UMAPIConfig) TokenURL() string { return ServiceURL(u.AuthHost, u.AuthEndpoint) }
 
 func (u UMAPIConfig) String() string {
 	return fmt.Sprintf("umapi %s (org %s, client %s, %s, token %s)", u.Name, u.OrgID, u.ClientID, u.BaseURL(), u.TokenURL())
