@@ -64,33 +64,24 @@ func (db *DB) SaveSnapshot(id string, s *core.Snapshot) error {
 }
 
 func encodeDirectory(users []core.DirectoryUser) ([][]byte, error) {
-	e := newEncoder()
-	var chunks [][]byte
-	for start := 0; start < len(users); start += chunkSize {
-		end := min(start+chunkSize, len(users))
-		e.reset()
-		for i := start; i < end; i++ {
-			if err := e.directoryUser(&users[i]); err != nil {
-				return nil, err
-			}
-		}
-		c, err := e.finish(end - start)
-		if err != nil {
-			return nil, err
-		}
-		chunks = append(chunks, c)
-	}
-	return chunks, nil
+	return encodeChunks(users, (*encoder).directoryUser)
 }
 
 func encodeAdobe(users []core.AdobeUser) ([][]byte, error) {
+	return encodeChunks(users, func(e *encoder, u *core.AdobeUser) error { e.adobeUser(u); return nil })
+}
+
+// encodeChunks encodes users chunkSize at a time.
+func encodeChunks[T any](users []T, put func(*encoder, *T) error) ([][]byte, error) {
 	e := newEncoder()
 	var chunks [][]byte
 	for start := 0; start < len(users); start += chunkSize {
 		end := min(start+chunkSize, len(users))
 		e.reset()
 		for i := start; i < end; i++ {
-			e.adobeUser(&users[i])
+			if err := put(e, &users[i]); err != nil {
+				return nil, err
+			}
 		}
 		c, err := e.finish(end - start)
 		if err != nil {
