@@ -972,3 +972,44 @@ func TestSecretsFile(t *testing.T) {
 		t.Errorf("%d action requests sent", st.Requests.Action)
 	}
 }
+
+// TestJSONErrorEvent: with --json a fatal error ends the stream with an
+// error event, and stdout still carries JSON only.
+func TestJSONErrorEvent(t *testing.T) {
+	bad := newFixture(t, fixtureOpts{extraMain: "  bogus_key: 1\n"})
+	locked := newFixture(t, fixtureOpts{})
+	db, err := store.Open(filepath.Join(locked.dir, "usersync.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		name string
+		f    *fixture
+		args []string
+		want string
+	}{
+		{"bad config", bad, []string{"sync", "--json"}, "bogus_key"},
+		{"locked", locked, []string{"plan", "--json", "--lock-wait", "50ms"}, "another usersync"},
+	} {
+		r := tc.f.run(context.Background(), tc.args...)
+		if r.code != exitFatal {
+			t.Errorf("%s: %v; want exit 1", tc.name, r)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		var ev event
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &ev); err != nil || ev.Type != "error" {
+			t.Errorf("%s: last stdout line %q; want an error event", tc.name, lines[len(lines)-1])
+			continue
+		}
+		var data struct {
+			Message  string `json:"message"`
+			ExitCode int    `json:"exit_code"`
+		}
+		json.Unmarshal(ev.Data, &data)
+		if data.ExitCode != exitFatal || !strings.Contains(data.Message, tc.want) {
+			t.Errorf("%s: error event %s; want exit_code 1 and %q", tc.name, ev.Data, tc.want)
+		}
+	}
+}

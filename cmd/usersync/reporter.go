@@ -47,6 +47,15 @@ func (r *headlessReporter) event(typ string, v any) {
 	}{typ, r.now().UTC(), v})
 }
 
+// errorEvent reports a fatal error with --json, so that a consumer of the
+// event stream learns why it ended.
+func (r *headlessReporter) errorEvent(code int, err error) {
+	r.event("error", struct {
+		Message  string `json:"message"`
+		ExitCode int    `json:"exit_code"`
+	}{err.Error(), code})
+}
+
 func (r *headlessReporter) Progress(p core.Progress) {
 	key := string(p.Phase) + "/" + p.Org
 	r.mu.Lock()

@@ -56,6 +56,13 @@ func noArgs(e *env, name string, rest []string) bool {
 func loadPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags, console io.Writer) (*pipeline, int) {
 	p, err := newPipeline(ctx, e, sf, rf, console)
 	if err != nil {
+		if rf.json {
+			code := exitFatal
+			if config.IsUsage(err) {
+				code = exitUsage
+			}
+			newHeadlessReporter(nil, e.stdout, false).errorEvent(code, err)
+		}
 		if config.IsUsage(err) {
 			fmt.Fprintf(e.stderr, "usersync: %v\n", err)
 			return nil, exitUsage
@@ -144,9 +151,11 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	named(log, "main").Info(fmt.Sprintf("usersync %s, %s", Version, goRuntime()))
 	named(log, "main").Info("Command line: " + strings.Join(os.Args, " "))
 
+	rep := newHeadlessReporter(log, events, p.cfg.Logging.LogProgress)
 	db, err := p.openDB()
 	if err != nil {
 		named(log, "main").Log(ctx, LevelCritical, err.Error())
+		rep.errorEvent(exitFatal, err)
 		return p.end(exitFatal)
 	}
 	defer db.Close()
@@ -158,10 +167,12 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	run, err := db.CreateRun(store.RunInfo{Command: command, Status: store.StatusPlanned, TestMode: p.opts.TestMode, Options: opts})
 	if err != nil {
 		named(log, "main").Log(ctx, LevelCritical, err.Error())
+		rep.errorEvent(exitFatal, err)
 		return p.end(exitFatal)
 	}
 	fail := func(code int, err error) int {
 		named(log, "main").Log(ctx, LevelCritical, err.Error())
+		rep.errorEvent(code, err)
 		run.Status, run.ExitCode, run.Error, run.Finished = store.StatusFailed, code, err.Error(), time.Now().UTC()
 		if core.Code(err) == core.CodeCanceled || errors.Is(err, context.Canceled) {
 			run.Status = store.StatusInterrupted
@@ -169,7 +180,6 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 		db.UpdateRun(run)
 		return p.end(code)
 	}
-	rep := newHeadlessReporter(log, events, p.cfg.Logging.LogProgress)
 
 	stage := "Sync with UMAPI"
 	if p.opts.Strategy == core.StrategyPush {
