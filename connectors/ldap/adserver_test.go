@@ -179,6 +179,10 @@ func (s *adServer) search(op *ber.Packet) []*ber.Packet {
 	done := result(ldapv3.ApplicationSearchResultDone, ldapv3.LDAPResultSuccess, "")
 	var out []*ber.Packet
 	if scope == int64(ldapv3.ScopeBaseObject) {
+		if base == "" { // the root DSE
+			caps := map[string][]string{"supportedCapabilities": {"1.2.840.113556.1.4.800", "1.2.840.113556.1.4.1670"}}
+			return append(out, s.entry("", caps, attrs), done)
+		}
 		k := strings.ToLower(base)
 		if u, ok := s.users[k]; ok && !u.disabled {
 			return append(out, s.entry(u.dn, u.attrs, attrs), done)

@@ -33,6 +33,11 @@
 //   - TLS certificates are checked unless require_tls_cert: false is
 //     written out (UST checked only with require_tls_cert: true); an
 //     unchecked TLS connection is logged as a warning on every read.
+//   - A filter using Active Directory's in-chain matching rule is refused
+//     when the root DSE shows the server is not Active Directory: OpenLDAP
+//     answers it with no entries and no error. A group whose member search
+//     finds nobody, and an all-users search that finds nobody, are logged
+//     as warnings.
 //   - Users are de-duplicated by DN (case-insensitively) and returned
 //     sorted by DN, each with the requested group names it belongs to.
 //

@@ -270,6 +270,9 @@ func connectionLost(err error) bool {
 func (rd *reader) read(ctx context.Context) (core.DirectoryResult, error) {
 	s := rd.s
 	var res core.DirectoryResult
+	if err := rd.checkInChainRule(ctx); err != nil {
+		return res, err
+	}
 	if rd.q.AllUsers {
 		err := rd.search(ctx, "ldap search all users", s.cfg.BaseDN, ldapv3.ScopeWholeSubtree,
 			wrapFilter(s.cfg.AllUsersFilter), rd.attr, func(e *ldapv3.Entry) error {
@@ -278,6 +281,11 @@ func (rd *reader) read(ctx context.Context) (core.DirectoryResult, error) {
 			})
 		if err != nil {
 			return res, err
+		}
+		if len(rd.byDN) == 0 {
+			// The default filter is Active Directory's; on other servers it
+			// matches nothing.
+			s.log.Warn("all_users_filter matched no users", "logger", s.cfg.LoggerName, "filter", s.cfg.AllUsersFilter, "base_dn", s.cfg.BaseDN)
 		}
 	}
 	seen := map[string]bool{}
@@ -309,6 +317,50 @@ func (rd *reader) read(ctx context.Context) (core.DirectoryResult, error) {
 		res.Users = append(res.Users, *rd.byDN[k])
 	}
 	return res, nil
+}
+
+// The matching rule Active Directory evaluates through nested groups, and
+// the root DSE capabilities of servers that have it (Active Directory,
+// AD LDS, and Samba's AD, which advertises the first).
+const inChainRule = "1.2.840.113556.1.4.1941"
+
+var adCapabilities = []string{"1.2.840.113556.1.4.800", "1.2.840.113556.1.4.1851"}
+
+// checkInChainRule refuses filters that use Active Directory's in-chain
+// matching rule on a server that is not Active Directory: OpenLDAP, for
+// one, answers such a filter with no entries and no error, so every group
+// would silently look empty.
+func (rd *reader) checkInChainRule(ctx context.Context) error {
+	s := rd.s
+	key := ""
+	switch {
+	case len(rd.q.Groups) > 0 && s.cfg.TwoSteps == nil && strings.Contains(s.cfg.GroupMemberFilterFormat, inChainRule):
+		key = "group_member_filter_format"
+	case strings.Contains(s.cfg.AllUsersFilter, inChainRule):
+		key = "all_users_filter"
+	case len(rd.q.Groups) > 0 && strings.Contains(s.cfg.GroupFilterFormat, inChainRule):
+		key = "group_filter_format"
+	default:
+		return nil
+	}
+	res, err := rd.c.Search(ldapv3.NewSearchRequest("", ldapv3.ScopeBaseObject, ldapv3.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"supportedCapabilities"}, nil))
+	if err != nil || len(res.Entries) == 0 {
+		if ctx.Err() != nil {
+			return s.fail(ctx, "ldap read root DSE", ctx.Err())
+		}
+		s.log.Warn("cannot tell whether the server supports Active Directory's in-chain matching rule (the root DSE is not readable)",
+			"logger", s.cfg.LoggerName, "key", key)
+		return nil
+	}
+	for _, c := range res.Entries[0].GetEqualFoldAttributeValues("supportedCapabilities") {
+		if contains(adCapabilities, c) {
+			return nil
+		}
+	}
+	return core.Errorf(core.CodeInvalidInput, s.cfg.File,
+		"%s uses Active Directory's in-chain matching rule (%s), which this server does not support (it is not Active Directory): it would match nothing; for nested groups use two_steps_lookup with nested_group: true instead",
+		key, inChainRule)
 }
 
 // readGroup finds group name's entry and attaches the group to each member.
@@ -352,8 +404,10 @@ func (rd *reader) readGroup(ctx context.Context, name string) (bool, error) {
 		// only the DNs are needed, which halves what --users all transfers.
 		attrs = []string{"1.1"}
 	}
-	return true, rd.search(ctx, fmt.Sprintf("ldap search members of %q", name), s.cfg.BaseDN, ldapv3.ScopeWholeSubtree,
+	members := 0
+	err = rd.search(ctx, fmt.Sprintf("ldap search members of %q", name), s.cfg.BaseDN, ldapv3.ScopeWholeSubtree,
 		filter, attrs, func(e *ldapv3.Entry) error {
+			members++
 			if rd.q.AllUsers {
 				rd.attach(e.DN, name)
 			} else {
@@ -361,6 +415,13 @@ func (rd *reader) readGroup(ctx context.Context, name string) (bool, error) {
 			}
 			return nil
 		})
+	if err == nil && members == 0 {
+		// Often a filter the server cannot evaluate rather than an empty
+		// group: say which filter found nothing.
+		s.log.Warn("group has no members matching the member filter", "logger", s.cfg.LoggerName,
+			"group", name, "dn", g.DN, "filter", filter)
+	}
+	return true, err
 }
 
 // attach records that the already-read user dn is in group. A DN not read

@@ -289,6 +289,8 @@ func TestConnectionErrors(t *testing.T) {
 		{"size limit", strings.Replace(openLDAPConfig, "$SVC", limitedDN, 1) + "search_page_size: 0\n", core.CodeInconsistent, "Size Limit Exceeded"},
 		{"referrals fail", openLDAPConfig + "referrals: fail\n", core.CodeInconsistent, "ldap.elsewhere.invalid"},
 		{"base under a referral", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=x,ou=elsewhere,$SUFFIX", 1), core.CodeInvalidInput, "check base_dn"},
+		{"in-chain rule on OpenLDAP", openLDAPConfig + "group_member_filter_format: \"(memberOf:1.2.840.113556.1.4.1941:={group_dn})\"\n",
+			core.CodeInvalidInput, "use two_steps_lookup with nested_group"},
 		{"missing base", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=nothing,$SUFFIX", 1), core.CodeNotFound, "base_dn"},
 		{"nothing listening", strings.Replace(openLDAPConfig, "$LDAP", "ldap://127.0.0.1:1", 1), core.CodeUnavailable, ""},
 	}
