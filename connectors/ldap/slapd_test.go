@@ -321,7 +321,8 @@ func bulkDN(i int) string      { return fmt.Sprintf("uid=bulk%05d,ou=bulk,%s", i
 //	ou=bulk     5,000 members of Big
 //	ou=groups   Designers (with a dangling member), Engineers ⊃ Contractors
 //	            ⊃ Engineers (a cycle), "R&D (EU)*", Unix (a posixGroup),
-//	            Big, Dup (a second Dup lives in ou=people)
+//	            Big, Dup (a second Dup lives in ou=people), Services (only
+//	            a service account)
 //	ou=elsewhere a referral to another server
 //
 // memberOf is written out as the memberof overlay would maintain it
@@ -375,6 +376,7 @@ func directoryLDIF() string {
 	groupOfNames("Contractors", people("taro"), group("Engineers"))
 	groupOfNames("R&D (EU)*", people("zoe"))
 	groupOfNames("Dup", people("bo"))
+	groupOfNames("Services", people("svc-backup")) // no member passes all_users_filter
 	w.entry(group("Unix"), "objectClass", "posixGroup", "cn", "Unix", "gidNumber", "5000", "memberUid", "ana")
 	big := []string{"objectClass", "groupOfNames", "cn", "Big"}
 	for i := 1; i <= bigGroupLen; i++ {

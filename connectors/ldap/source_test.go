@@ -385,13 +385,13 @@ func TestPasswordFromKeyring(t *testing.T) {
 	}
 }
 
-func TestReferralsAreLoggedOnce(t *testing.T) {
+func TestWarningsAndReferralNotice(t *testing.T) {
 	needSlapd(t)
 	var logs strings.Builder
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg := testConfig(t, openLDAPConfig)
-	res, err := New(cfg, logger).Users(context.Background(), core.SourceQuery{Groups: []string{"Designers", "Engineers", "Big"}}, nil)
+	res, err := New(cfg, logger).Users(context.Background(), core.SourceQuery{Groups: []string{"Designers", "Engineers", "Big", "Services"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,6 +405,9 @@ func TestReferralsAreLoggedOnce(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), svcPW) {
 		t.Errorf("log contains the password:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "group has no members matching the member filter") || !strings.Contains(logs.String(), "group=Services") {
+		t.Errorf("log does not warn about the group without members:\n%s", logs.String())
 	}
 	if !strings.Contains(logs.String(), "uid=nomail") {
 		t.Errorf("log does not warn about the user without email:\n%s", logs.String())
