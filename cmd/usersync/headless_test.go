@@ -1013,3 +1013,46 @@ func TestJSONErrorEvent(t *testing.T) {
 		}
 	}
 }
+
+// planChanges runs plan --json and returns "action user" of every change.
+func (f *fixture) planChanges(args ...string) []string {
+	f.t.Helper()
+	r := f.run(context.Background(), append(append([]string{"plan"}, args...), "--json")...)
+	if r.code != exitOK {
+		f.t.Fatalf("plan %v: %v\n%s", args, r, r.stderr)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var ev event
+		var c core.Change
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "plan_change" && json.Unmarshal(ev.Data, &c) == nil {
+			out = append(out, string(c.Action)+" "+c.User.User)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestUSTTwoTokenForms: UST's cron-line forms select users as in UST.
+// (--users file is refused here, as in UST, because the configuration's
+// invocation_defaults name a csv connector with its file.)
+func TestUSTTwoTokenForms(t *testing.T) {
+	f := newFixture(t, fixtureOpts{csv: smallCSV + "Eve,Ek,eve@example.org,SE,Other\n"})
+	other := filepath.Join(f.dir, "other.csv")
+	os.WriteFile(other, []byte("firstname,lastname,email,country,groups\nZed,Zu,zed@example.org,DE,Design\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--connector", "csv", other, "--adobe-only-user-action", "exclude"},
+			[]string{"add_groups zed@example.org", "create zed@example.org"}},
+		{[]string{"--users", "group", "Other", "--adobe-only-user-action", "exclude"},
+			[]string{"create eve@example.org"}},
+		{[]string{"--user-filter", "DEE@.*", "--adobe-only-user-action", "exclude"},
+			[]string{"add_groups dee@example.org", "create dee@example.org"}},
+	} {
+		if d := cmp.Diff(tc.want, f.planChanges(tc.args...)); d != "" {
+			t.Errorf("plan %v (-want +got):\n%s", tc.args, d)
+		}
+	}
+}
