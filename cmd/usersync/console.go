@@ -36,6 +36,10 @@ func cmdConsole(ctx context.Context, e *env, args []string) int {
 }
 
 func (p *pipeline) console(ctx context.Context, e *env, title string) int {
+	if !e.tty {
+		fmt.Fprintln(e.stderr, "usersync: the console needs a terminal. In scripts and cron use 'usersync sync' or 'usersync plan' (for the demo: 'usersync demo --headless').")
+		return exitUsage
+	}
 	db, err := p.openDB()
 	if err != nil {
 		return fatal(e, err)

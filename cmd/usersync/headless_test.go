@@ -1056,3 +1056,15 @@ func TestUSTTwoTokenForms(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleNeedsTerminal: the console and the interactive demo say what
+// to run instead when there is no terminal.
+func TestConsoleNeedsTerminal(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	for _, args := range [][]string{{"console", "-c", f.cfg}, {"demo", "--dir", t.TempDir()}} {
+		r := runEnv(context.Background(), "", false, args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "usersync sync") {
+			t.Errorf("%v without a terminal: %v; want exit 2 naming usersync sync", args, r)
+		}
+	}
+}
