@@ -131,6 +131,9 @@ func TestResumeAfterKillMidApply(t *testing.T) {
 	if resumed.Succeeded != resumed.Changes {
 		t.Errorf("resume run: %d of %d changes succeeded; want all (counting those the killed run applied)", resumed.Succeeded, resumed.Changes)
 	}
+	if r := f.run(context.Background(), "show", resumed.ID); !strings.Contains(r.stdout, "plan of  run "+killed.ID) {
+		t.Errorf("show of the resume does not name the run it finished: %v", r)
+	}
 	// A second sync has nothing left to do.
 	if r := f.run(context.Background(), "plan", "--detailed-exitcode"); r.code != exitOK {
 		t.Errorf("plan after resume: %v; want exit 0", r)

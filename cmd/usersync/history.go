@@ -231,6 +231,9 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 		}
 		fmt.Fprintf(e.stdout, "  status   %s (exit %d)\n  changes  %d planned, %d succeeded, %d failed, %d withheld, %d excluded\n",
 			info.Status, info.ExitCode, info.Changes, info.Succeeded, info.Failed, info.Withheld, len(info.Excluded))
+		if info.ResumedFrom != "" {
+			fmt.Fprintf(e.stdout, "  plan of  run %s\n", info.ResumedFrom)
+		}
 		if info.Error != "" {
 			fmt.Fprintf(e.stdout, "  error    %s\n", info.Error)
 		}
