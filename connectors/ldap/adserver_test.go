@@ -2,6 +2,12 @@ package ldap
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +18,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	ldapv3 "github.com/go-ldap/ldap/v3"
@@ -21,9 +28,10 @@ import (
 
 // adServer imitates the parts of Active Directory that OpenLDAP cannot:
 // multi-valued attributes returned in ranges ("member;range=0-1499", then
-// "member;range=1500-*" ...) and the LDAP_MATCHING_RULE_IN_CHAIN filter
-// (memberOf:1.2.840.113556.1.4.1941:=DN) for nested groups. It speaks just
-// enough LDAP for the connector: simple bind, search, unbind.
+// "member;range=1500-*" ...), the LDAP_MATCHING_RULE_IN_CHAIN filter
+// (memberOf:1.2.840.113556.1.4.1941:=DN) for nested groups, and NTLM binds
+// (Microsoft's "sicily" exchange, checked against a known NT hash). It
+// speaks just enough LDAP for the connector: bind, search, unbind.
 type adServer struct {
 	addr     string
 	password string
@@ -41,6 +49,77 @@ type adServer struct {
 	// dropAt closes the connection instead of answering the dropAt-th
 	// search of a connection, drops times.
 	dropAt, drops int
+}
+
+// The NTLM account of the imitation, and the NT hash (MD4 of the UTF-16
+// password) of "Password", from the NTLM specification's test vectors.
+const (
+	ntlmDomain = "EXAMPLE"
+	ntlmUser   = "svc-usersync"
+	ntlmNTHash = "a4f49c406510bdcab6824ee7c30fd852"
+)
+
+// ntlmChallenge builds an NTLM CHALLENGE_MESSAGE with a fresh server
+// challenge, which it stores in c.
+func ntlmChallenge(c *[8]byte) []byte {
+	rand.Read(c[:])
+	target := utf16le(ntlmDomain)
+	info := binary.LittleEndian.AppendUint16(nil, 2) // MsvAvNbDomainName
+	info = binary.LittleEndian.AppendUint16(info, uint16(len(target)))
+	info = append(info, target...)
+	info = append(info, 0, 0, 0, 0) // MsvAvEOL
+	const header = 48
+	const flags = 0x00000001 | 0x00000200 | 0x00080000 | 0x00800000 // unicode, NTLM, extended security, target info
+	m := []byte("NTLMSSP\x00")
+	m = binary.LittleEndian.AppendUint32(m, 2)
+	m = appendVarField(m, len(target), header)
+	m = binary.LittleEndian.AppendUint32(m, flags)
+	m = append(m, c[:]...)
+	m = append(m, make([]byte, 8)...)
+	m = appendVarField(m, len(info), header+len(target))
+	return append(append(m, target...), info...)
+}
+
+func appendVarField(b []byte, n, offset int) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(n))
+	b = binary.LittleEndian.AppendUint16(b, uint16(n))
+	return binary.LittleEndian.AppendUint32(b, uint32(offset))
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range utf16.Encode([]rune(s)) {
+		b = binary.LittleEndian.AppendUint16(b, r)
+	}
+	return b
+}
+
+// ntlmValid checks an AUTHENTICATE_MESSAGE: the account and domain it
+// names, and its NTLMv2 proof against the known NT hash.
+func (s *adServer) ntlmValid(challenge [8]byte, m []byte) bool {
+	field := func(i int) []byte { // i-th var field after the 12-byte header
+		off := 12 + 8*i
+		if len(m) < off+8 {
+			return nil
+		}
+		n := int(binary.LittleEndian.Uint16(m[off:]))
+		at := int(binary.LittleEndian.Uint32(m[off+4:]))
+		if at+n > len(m) {
+			return nil
+		}
+		return m[at : at+n]
+	}
+	nt, domain, user := field(1), field(2), field(3)
+	if len(nt) < 16 || !bytes.Equal(domain, utf16le(ntlmDomain)) || !bytes.Equal(user, utf16le(ntlmUser)) {
+		return false
+	}
+	hash, _ := hex.DecodeString(ntlmNTHash)
+	mac := hmac.New(md5.New, hash)
+	mac.Write(utf16le(strings.ToUpper(ntlmUser) + ntlmDomain))
+	v2 := hmac.New(md5.New, mac.Sum(nil))
+	v2.Write(challenge[:])
+	v2.Write(nt[16:])
+	return hmac.Equal(v2.Sum(nil), nt[:16])
 }
 
 type adUser struct {
@@ -113,6 +192,7 @@ func (s *adServer) serve(c net.Conn) {
 	}
 	in := bufio.NewReader(c)
 	connSearches := 0
+	var challenge [8]byte
 	for {
 		p, err := ber.ReadPacket(in)
 		if err != nil || len(p.Children) < 2 {
@@ -122,11 +202,31 @@ func (s *adServer) serve(c net.Conn) {
 		op := p.Children[1]
 		switch op.Tag {
 		case ldapv3.ApplicationBindRequest:
-			code := ldapv3.LDAPResultInvalidCredentials
-			if len(op.Children) == 3 && op.Children[2].Data.String() == s.password {
-				code = ldapv3.LDAPResultSuccess
+			if len(op.Children) != 3 {
+				return
 			}
-			if send(envelope(id, result(ldapv3.ApplicationBindResponse, code, ""))) != nil {
+			var reply *ber.Packet
+			switch auth := op.Children[2]; auth.Tag {
+			case 10: // Microsoft's sicily NTLM negotiate: answer with a challenge
+				// Active Directory sends the challenge in the matchedDN field.
+				reply = ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldapv3.ApplicationBindResponse, nil, "result")
+				reply.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, uint64(0), "resultCode"))
+				reply.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, string(ntlmChallenge(&challenge)), "challenge"))
+				reply.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "diagnosticMessage"))
+			case 11: // the NTLM authenticate message
+				code := ldapv3.LDAPResultInvalidCredentials
+				if s.ntlmValid(challenge, auth.Data.Bytes()) {
+					code = ldapv3.LDAPResultSuccess
+				}
+				reply = result(ldapv3.ApplicationBindResponse, code, "")
+			default: // simple
+				code := ldapv3.LDAPResultInvalidCredentials
+				if auth.Data.String() == s.password {
+					code = ldapv3.LDAPResultSuccess
+				}
+				reply = result(ldapv3.ApplicationBindResponse, code, "")
+			}
+			if send(envelope(id, reply)) != nil {
 				return
 			}
 		case ldapv3.ApplicationUnbindRequest:
@@ -371,7 +471,7 @@ search_page_size: 1000
 	return c
 }
 
-func TestActiveDirectoryRangeRetrieval(t *testing.T) {
+func TestActiveDirectory(t *testing.T) {
 	s := newADServer(t)
 	adDirectory(s)
 	twoSteps := "two_steps_lookup:\n  group_member_attribute_name: member\n  nested_group: true\n"
@@ -459,6 +559,38 @@ func TestActiveDirectoryRangeRetrieval(t *testing.T) {
 		res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Everyone"}}, nil)
 		if err == nil || core.Code(err) != core.CodeUnavailable || len(res.Users) != 0 {
 			t.Errorf("Users(Everyone) with dropped connections = %d users, %v; want none and an unavailable error", len(res.Users), err)
+		}
+	})
+	t.Run("ntlm", func(t *testing.T) {
+		for _, tc := range []struct {
+			user, password string
+			ok             bool
+		}{
+			{`EXAMPLE\svc-usersync`, "Password", true},
+			{`EXAMPLE\svc-usersync`, "aad3b435b51404eeaad3b435b51404ee:" + ntlmNTHash, true}, // pass the hash, as UST allows
+			{`EXAMPLE\svc-usersync`, "Wrong-Pa55", false},
+			{`OTHER\svc-usersync`, "Password", false},
+		} {
+			yml := strings.NewReplacer("CN=svc,"+adBase, tc.user, s.password, tc.password).Replace(
+				fmt.Sprintf("host: ldap://%s\nbase_dn: %s\nusername: 'CN=svc,%s'\npassword: '%s'\nauthentication_method: NTLM\n", s.addr, adBase, adBase, s.password))
+			n, err := configParse(t, yml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := ParseConfig(context.Background(), n, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(cfg, nil).Users(context.Background(), core.SourceQuery{}, nil)
+			if tc.ok && err != nil {
+				t.Errorf("NTLM bind as %s: %v", tc.user, err)
+			}
+			if !tc.ok && core.Code(err) != core.CodeUnauthenticated {
+				t.Errorf("NTLM bind as %s with a wrong secret: error %v; want unauthenticated", tc.user, err)
+			}
+			if err != nil && strings.Contains(err.Error(), tc.password) {
+				t.Errorf("error %q contains the secret", err)
+			}
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {

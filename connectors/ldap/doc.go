@@ -43,8 +43,8 @@
 //
 // The tests start a real OpenLDAP slapd on loopback (TestMain in
 // slapd_test.go; set SLAPD to use another binary) and an in-process Active
-// Directory imitation for range retrieval and the in-chain matching rule
-// (adserver_test.go). Without slapd the integration tests skip and say
+// Directory imitation for range retrieval, the in-chain matching rule and
+// NTLM binds (adserver_test.go). Without slapd the integration tests skip and say
 // why; USERSYNC_REQUIRE_SLAPD=1 turns a slapd that cannot start into a
 // failure. The connectortest conformance suite runs in conformance_test.go
 // and BenchmarkRead100k in bench_test.go.

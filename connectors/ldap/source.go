@@ -135,13 +135,16 @@ func (s *Source) bind(lc *ldapv3.Conn) error {
 	case AuthAnonymous:
 		return nil // LDAPv3 treats an unbound connection as anonymous
 	case AuthNTLM:
-		domain, user := splitNTLMUser(s.cfg.Username)
+		// The domain goes into the negotiate message; the whole
+		// DOMAIN\user goes to go-ntlmssp, which puts its domain into the
+		// authenticate message (given only "user", it would send no domain).
+		domain, _ := splitNTLMUser(s.cfg.Username)
 		pw := string(s.cfg.Password)
 		if lmntHash.MatchString(pw) {
 			// UST (ldap3) accepts "LMHASH:NTHASH" in place of a password.
-			return lc.NTLMBindWithHash(domain, user, pw[strings.LastIndexByte(pw, ':')+1:])
+			return lc.NTLMBindWithHash(domain, s.cfg.Username, pw[strings.LastIndexByte(pw, ':')+1:])
 		}
-		return lc.NTLMBind(domain, user, pw)
+		return lc.NTLMBind(domain, s.cfg.Username, pw)
 	default:
 		return lc.Bind(s.cfg.Username, string(s.cfg.Password))
 	}
