@@ -3,12 +3,12 @@ package ldap
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"context"
 	"errors"
 	"fmt"
 	"net"
