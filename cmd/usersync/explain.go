@@ -150,8 +150,26 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 			bad("directory (%s): %v", p.cfg.Invocation.Connector, err)
 		default:
 			okf("directory (%s): %d users read for %d groups", p.cfg.Invocation.Connector, len(res.Users), len(q.Groups))
+			// Suggest from the groups the users read belong to (all of a
+			// CSV file's groups; for LDAP and Okta, those of the users
+			// selected).
+			seen := map[string]bool{}
+			var known []string
+			for _, u := range res.Users {
+				for _, g := range append(append([]string(nil), u.Groups...), u.MemberGroups...) {
+					if !seen[g] {
+						seen[g] = true
+						known = append(known, g)
+					}
+				}
+			}
+			sort.Strings(known)
 			for _, g := range res.MissingGroups {
-				bad("directory group %q is mapped but not found in the directory", g)
+				hint := ""
+				if s := config.Suggest(g, known); s != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				bad("directory group %q is mapped but not found in the directory%s", g, hint)
 			}
 		}
 	}

@@ -283,12 +283,13 @@ func TestCheck(t *testing.T) {
 	})
 	t.Run("missing groups", func(t *testing.T) {
 		f := newFixture(t, fixtureOpts{mapping: "    - directory_group: Design\n      adobe_groups: [Design Teem, All Apps]\n" +
-			"    - directory_group: Marketing\n      adobe_groups: [All Apps]\n"})
+			"    - directory_group: Marketing\n      adobe_groups: [All Apps]\n" +
+			"    - directory_group: Desgn\n      adobe_groups: [All Apps]\n"})
 		r := f.run(context.Background(), "check")
 		if r.code != exitFatal {
 			t.Fatalf("check: %v; want exit 1", r)
 		}
-		for _, w := range []string{`FAIL  Adobe group "Design Teem"`, `did you mean "Design Team"`, `FAIL  directory group "Marketing"`, "2 problem(s)"} {
+		for _, w := range []string{`FAIL  Adobe group "Design Teem"`, `did you mean "Design Team"`, `FAIL  directory group "Marketing"`, `FAIL  directory group "Desgn" is mapped but not found in the directory (did you mean "Design"?)`, "3 problem(s)"} {
 			if !strings.Contains(r.stdout, w) {
 				t.Errorf("check output lacks %q:\n%v", w, r)
 			}
