@@ -23,7 +23,9 @@ func BenchmarkRead100k(b *testing.B) {
 	}
 	const users, groups = 100_000, 50
 	dir := b.TempDir()
-	inst, stop, err := startSlapd(bin, dir, bulkLDIF(users, groups))
+	inst, stop, err := startSlapd(bin, dir, func(string) map[string]string {
+		return map[string]string{suffix: bulkLDIF(users, groups)}
+	})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -36,8 +36,9 @@ const (
 
 // Referral policies for search continuation references.
 const (
-	ReferralsIgnore = "ignore"
 	ReferralsFail   = "fail"
+	ReferralsFollow = "follow"
+	ReferralsIgnore = "ignore"
 )
 
 // Secret is a credential. It prints as "[redacted]" so that a Config can be
@@ -224,12 +225,14 @@ func ParseConfig(ctx context.Context, n *config.Node, secrets config.Secrets) (C
 	if c.SearchPageSize < 0 {
 		return Config{}, n.Get("search_page_size").Errorf("must be 0 (unpaged) or more, not %d", c.SearchPageSize)
 	}
-	if c.Referrals, err = n.String("referrals", ReferralsIgnore); err != nil {
+	if c.Referrals, err = n.String("referrals", ReferralsFail); err != nil {
 		return Config{}, err
 	}
 	c.Referrals = strings.ToLower(strings.TrimSpace(c.Referrals))
-	if c.Referrals != ReferralsIgnore && c.Referrals != ReferralsFail {
-		return Config{}, n.Get("referrals").Errorf("must be ignore or fail, not %q", c.Referrals)
+	switch c.Referrals {
+	case ReferralsFail, ReferralsFollow, ReferralsIgnore:
+	default:
+		return Config{}, n.Get("referrals").Errorf("must be fail, follow or ignore, not %q", c.Referrals)
 	}
 
 	filters := []struct {

@@ -41,7 +41,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		"group":  "(&(|(objectCategory=group)(objectClass=groupOfNames)(objectClass=posixGroup))(cn={group}))",
 		"member": "(memberOf={group_dn})", "email": "{mail}", "given": "{givenName}", "sn": "{sn}", "country": "{c}",
 		"username": "", "domain": "", "idfmt": "", "idtype": core.IdentityType(""), "two": true, "dyn": "",
-		"enc": "utf8", "logger": "ldap", "referrals": "ignore",
+		"enc": "utf8", "logger": "ldap", "referrals": "fail",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults differ (-want +got):\n%s", diff)
@@ -65,7 +65,7 @@ authentication_method: NTLM
 require_tls_cert: yes
 ca_cert_file: `+ca+`
 search_page_size: 0
-referrals: Fail
+referrals: Follow
 all_users_filter: objectClass=person
 group_filter_format: (cn={group})
 two_steps_lookup:
@@ -90,7 +90,7 @@ logger_name: dir
 		c.Referrals, c.AllUsersFilter, *c.TwoSteps, c.DynamicMemberAttribute, c.UserIdentityType,
 		c.IdentityTypeFmt.Attrs(), c.EmailFmt.Attrs(), c.DomainFmt.Attrs(), c.CountryFmt.String(), c.LoggerName}
 	want := []any{"ldaps://dc1.example.com:636", "", AuthNTLM, true, false, true, 0,
-		"fail", "objectClass=person", TwoStepsLookup{MemberAttribute: "member", Nested: true}, "memberOf", core.FederatedID,
+		"follow", "objectClass=person", TwoStepsLookup{MemberAttribute: "member", Nested: true}, "memberOf", core.FederatedID,
 		[]string{"t"}, []string{"uid"}, []string(nil), "US", "dir"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("values differ (-want +got):\n%s", diff)
@@ -147,7 +147,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"missing ca file", base + "ca_cert_file: nowhere.pem\n", ":5: ca_cert_file: cannot read CA certificates"},
 		{"negative page", base + "search_page_size: -1\n", "must be 0 (unpaged) or more"},
 		{"page not a number", base + "search_page_size: lots\n", "must be a whole number"},
-		{"bad referrals", base + "referrals: chase\n", "must be ignore or fail"},
+		{"bad referrals", base + "referrals: chase\n", "must be fail, follow or ignore"},
 		{"bad filter", base + "all_users_filter: (&(objectClass=user)\n", ":5: all_users_filter: not a valid LDAP filter"},
 		{"group filter without placeholder", base + "group_filter_format: (cn=x)\n", "must contain {group}"},
 		{"member filter without placeholder", base + "group_member_filter_format: (memberOf=x)\n", "must contain {group_dn}"},

@@ -77,6 +77,7 @@ func moduleDir() string {
 }
 
 func TestMain(m *testing.M) {
+	retryWait = 10 * time.Millisecond
 	os.Exit(runWithSlapd(m))
 }
 
@@ -96,7 +97,9 @@ func runWithSlapd(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	inst, stop, err := startSlapd(bin, dir, directoryLDIF())
+	inst, stop, err := startSlapd(bin, dir, func(ldapURL string) map[string]string {
+		return map[string]string{suffix: directoryLDIF(), referralSuffix: referralLDIF(ldapURL)}
+	})
 	if err != nil {
 		// An installed slapd that cannot run here (an AppArmor profile
 		// confining it to /etc/ldap, say) skips the integration tests
@@ -116,13 +119,18 @@ func runWithSlapd(m *testing.M) int {
 // startSlapd writes certificates, a slapd.conf and the data, and starts
 // slapd in the foreground. stop kills it; the process also dies with the
 // test binary (Pdeathsig), so a crashed or timed-out test leaves nothing.
-func startSlapd(bin, dir, ldif string) (inst *slapdInstance, stop func(), err error) {
+func startSlapd(bin, dir string, ldifs func(ldapURL string) map[string]string) (inst *slapdInstance, stop func(), err error) {
 	inst = &slapdInstance{dir: dir, caFile: filepath.Join(dir, "ca.pem"), confFile: filepath.Join(dir, "slapd.conf")}
+	ldapPort, ldapsPort := freePort(), freePort()
+	inst.ldapURL = fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort)
+	inst.ldapsURL = fmt.Sprintf("ldaps://127.0.0.1:%d", ldapsPort)
 	if err := writeCerts(dir); err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		return nil, nil, err
+	for _, d := range []string{"data", "data2"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "usersync-test.schema"), []byte(testSchema), 0o600); err != nil {
 		return nil, nil, err
@@ -130,24 +138,23 @@ func startSlapd(bin, dir, ldif string) (inst *slapdInstance, stop func(), err er
 	if err := os.WriteFile(inst.confFile, []byte(slapdConf(dir, moduleDir())), 0o600); err != nil {
 		return nil, nil, err
 	}
-	ldifFile := filepath.Join(dir, "seed.ldif")
-	if err := os.WriteFile(ldifFile, []byte(ldif), 0o600); err != nil {
-		return nil, nil, err
-	}
 	slapadd := filepath.Join(filepath.Dir(bin), "slapadd")
 	if _, err := os.Stat(slapadd); err != nil {
 		slapadd = bin // slapd run as slapadd behaves as slapadd
 	}
-	cmd := exec.Command(slapadd, "-T", "add", "-q", "-f", inst.confFile, "-l", ldifFile)
-	if filepath.Base(slapadd) == "slapadd" {
-		cmd = exec.Command(slapadd, "-q", "-f", inst.confFile, "-l", ldifFile)
+	for base, ldif := range ldifs(inst.ldapURL) {
+		ldifFile := filepath.Join(dir, "seed.ldif")
+		if err := os.WriteFile(ldifFile, []byte(ldif), 0o600); err != nil {
+			return nil, nil, err
+		}
+		args := []string{"-q", "-f", inst.confFile, "-b", base, "-l", ldifFile}
+		if filepath.Base(slapadd) != "slapadd" {
+			args = append([]string{"-T", "add"}, args...)
+		}
+		if out, err := exec.Command(slapadd, args...).CombinedOutput(); err != nil {
+			return nil, nil, fmt.Errorf("slapadd: %v\n%s", err, out)
+		}
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, nil, fmt.Errorf("slapadd: %v\n%s", err, out)
-	}
-	ldapPort, ldapsPort := freePort(), freePort()
-	inst.ldapURL = fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort)
-	inst.ldapsURL = fmt.Sprintf("ldaps://127.0.0.1:%d", ldapsPort)
 	var stderr bytes.Buffer
 	proc := exec.Command(bin, "-d", "0", "-f", inst.confFile,
 		"-h", inst.ldapURL+"/ "+inst.ldapsURL+"/")
@@ -232,7 +239,13 @@ index objectClass eq
 index cn,uid,mail eq
 index member,memberOf eq
 overlay memberof
-`, dir, modules, suffix, rootDN, rootPW, limitedDN)
+
+database mdb
+maxsize 104857600
+suffix "%[7]s"
+rootdn "cn=admin,%[7]s"
+directory %[1]s/data2
+`, dir, modules, suffix, rootDN, rootPW, limitedDN, referralSuffix)
 }
 
 // writeCerts makes a CA and a server certificate for 127.0.0.1 and
@@ -323,7 +336,6 @@ func bulkDN(i int) string      { return fmt.Sprintf("uid=bulk%05d,ou=bulk,%s", i
 //	            ⊃ Engineers (a cycle), "R&D (EU)*", Unix (a posixGroup),
 //	            Big, Dup (a second Dup lives in ou=people), Services (only
 //	            a service account)
-//	ou=elsewhere a referral to another server
 //
 // memberOf is written out as the memberof overlay would maintain it
 // (slapadd bypasses overlays).
@@ -356,11 +368,6 @@ func directoryLDIF() string {
 		"memberOf", group("Designers"))
 	w.entry("cn=Dup,ou=people,"+suffix, "objectClass", "groupOfNames", "cn", "Dup", "member", people("ana"))
 
-	// A subordinate referral: subtree searches from the suffix get a
-	// continuation reference for it, as Active Directory sends for its
-	// DNS partitions.
-	w.entry("ou=elsewhere,"+suffix, "objectClass", "referral", "objectClass", "extensibleObject", "ou", "elsewhere",
-		"ref", "ldap://ldap.elsewhere.invalid/ou=elsewhere,"+suffix)
 	w.entry(svcDN, "objectClass", "account", "objectClass", "simpleSecurityObject", "uid", "svc-sync", "userPassword", svcPW)
 	w.entry(limitedDN, "objectClass", "account", "objectClass", "simpleSecurityObject", "uid", "svc-limited", "userPassword", svcPW)
 
@@ -388,6 +395,28 @@ func directoryLDIF() string {
 		w.entry(bulkDN(i), "objectClass", "inetOrgPerson", "uid", uid, "cn", "Bulk "+uid, "sn", uid,
 			"givenName", "Bulk", "mail", uid+"@example.org", "memberOf", group("Big"))
 	}
+	return w.b.String()
+}
+
+// referralSuffix is a second database holding only referrals, so that
+// searches of the main one meet none:
+//
+//	ou=zones   an OU with a reference to Active Directory's DomainDnsZones
+//	ou=follow  an OU with a reference to ou=people of the main database
+//	ou=broken  an OU with a reference to a server that does not exist
+const referralSuffix = "o=referrals"
+
+func referralLDIF(ldapURL string) string {
+	var w ldifWriter
+	w.entry(referralSuffix, "objectClass", "organization", "o", "referrals")
+	ref := func(parent, ou, url string) {
+		w.entry("ou="+parent+","+referralSuffix, "objectClass", "organizationalUnit", "ou", parent)
+		w.entry("ou="+ou+",ou="+parent+","+referralSuffix, "objectClass", "referral", "objectClass", "extensibleObject",
+			"ou", ou, "ref", url)
+	}
+	ref("zones", "dns", "ldap://dc.example.invalid/DC=DomainDnsZones,DC=example,DC=com")
+	ref("follow", "remote", ldapURL+"/ou=people,"+suffix)
+	ref("broken", "gone", "ldap://ldap.elsewhere.invalid/ou=gone,"+suffix)
 	return w.b.String()
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,9 +27,7 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	base *ldapv3.DN // parsed BaseDN; nil for the root
-	// retryWait is the pause before reading again after a lost
-	// connection; tests shorten it.
-	retryWait time.Duration
+	retryWait time.Duration // see the package variable
 }
 
 var _ core.Source = (*Source)(nil)
@@ -38,7 +37,7 @@ func New(cfg Config, logger *slog.Logger) *Source {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Source{cfg: cfg, log: logger, retryWait: 5 * time.Second}
+	s := &Source{cfg: cfg, log: logger, retryWait: retryWait}
 	if cfg.BaseDN != "" {
 		s.base, _ = parseDN(cfg.BaseDN) // validated by ParseConfig
 	}
@@ -200,10 +199,17 @@ func (s *Source) fail(ctx context.Context, op string, err error) error {
 	return &core.Error{Code: code, Op: op, Err: fmt.Errorf("%w%s", err, hint)}
 }
 
-// reader carries the state of one Users call.
+// reader reads over one connection. The readers that follow referrals to
+// other servers share the readState of the reader that started the read.
 type reader struct {
-	s    *Source
-	c    *conn
+	*readState
+	s     *Source
+	c     *conn
+	depth int // referral hops from the configured host
+}
+
+// readState is the state of one Users call.
+type readState struct {
 	q    core.SourceQuery
 	r    core.Reporter
 	attr []string // attributes requested for users
@@ -234,8 +240,8 @@ func (s *Source) Users(ctx context.Context, q core.SourceQuery, r core.Reporter)
 		if err != nil {
 			return core.DirectoryResult{}, err
 		}
-		rd := &reader{s: s, c: c, q: q, r: r, attr: s.userAttributes(q),
-			byDN: map[string]*core.DirectoryUser{}, skipped: map[string]bool{}}
+		rd := &reader{s: s, c: c, readState: &readState{q: q, r: r, attr: s.userAttributes(q),
+			byDN: map[string]*core.DirectoryUser{}, skipped: map[string]bool{}}}
 		res, err := rd.read(ctx)
 		c.close()
 		if err == nil {
@@ -257,6 +263,10 @@ func (s *Source) Users(ctx context.Context, q core.SourceQuery, r core.Reporter)
 		}
 	}
 }
+
+// retryWait is the pause before reading again after a lost connection.
+// It is a variable so that tests can shorten it.
+var retryWait = 5 * time.Second
 
 // readAttempts is how many times a read is started when the connection
 // drops during it.
@@ -543,7 +553,9 @@ func (rd *reader) lookupUID(ctx context.Context, group, uid, userFilter string) 
 	var out []*ldapv3.Entry
 	op := fmt.Sprintf("ldap search uid %q (member of %q)", uid, group)
 	filter := "(&(uid=" + escapeValue(uid) + ")" + userFilter + ")"
-	err := rd.search(ctx, op, rd.s.cfg.BaseDN, ldapv3.ScopeWholeSubtree, filter, rd.attr, func(e *ldapv3.Entry) error {
+	// Unpaged: lookups run in parallel on one connection, where OpenLDAP
+	// allows one paged search at a time, and expect one entry.
+	err := rd.searchOnce(ctx, op, rd.s.cfg.BaseDN, ldapv3.ScopeWholeSubtree, filter, rd.attr, func(e *ldapv3.Entry) error {
 		out = append(out, e)
 		return nil
 	})
@@ -601,7 +613,7 @@ func (rd *reader) search(ctx context.Context, op, base string, scope int, filter
 		if err != nil {
 			return rd.s.fail(ctx, fmt.Sprintf("%s (page %d)", op, page), err)
 		}
-		if err := rd.page(ctx, op, res, each); err != nil {
+		if err := rd.page(ctx, op, req, res, each); err != nil {
 			return err
 		}
 		ctl := ldapv3.FindControl(res.Controls, ldapv3.ControlTypePaging)
@@ -625,30 +637,12 @@ func (rd *reader) searchOnce(ctx context.Context, op, base string, scope int, fi
 	if err != nil {
 		return rd.s.fail(ctx, op, err)
 	}
-	return rd.page(ctx, op, res, each)
+	return rd.page(ctx, op, req, res, each)
 }
 
-// page handles one search response: referrals, range completion, entries.
-func (rd *reader) page(ctx context.Context, op string, res *ldapv3.SearchResult, each func(*ldapv3.Entry) error) error {
-	if len(res.Referrals) > 0 {
-		if rd.s.cfg.Referrals == ReferralsFail {
-			return core.Errorf(core.CodeInconsistent, op,
-				"the server referred part of the search to %s (referrals: fail is set; to read a whole Active Directory forest, point host at a global catalog, port 3268)",
-				strings.Join(res.Referrals, ", "))
-		}
-		// Active Directory sends the same references with every search
-		// from a domain root; say so once per read.
-		rd.mu.Lock()
-		first := !rd.referralsLogged
-		rd.referralsLogged = true
-		rd.mu.Unlock()
-		level := slog.LevelDebug
-		if first {
-			level = slog.LevelInfo
-		}
-		rd.s.log.Log(ctx, level, "search continuation references not followed (referrals: ignore)",
-			"logger", rd.s.cfg.LoggerName, "op", op, "referrals", res.Referrals)
-	}
+// page handles one search response: range completion, entries, then the
+// continuation references.
+func (rd *reader) page(ctx context.Context, op string, req *ldapv3.SearchRequest, res *ldapv3.SearchResult, each func(*ldapv3.Entry) error) error {
 	for _, e := range res.Entries {
 		if err := rd.completeRanges(ctx, e); err != nil {
 			return err
@@ -662,7 +656,121 @@ func (rd *reader) page(ctx context.Context, op string, res *ldapv3.SearchResult,
 	rd.pages++
 	rd.mu.Unlock()
 	rd.progress(false)
+	return rd.references(ctx, op, req, res.Referrals, each)
+}
+
+// maxReferralHops bounds chains of referrals (and loops between servers).
+const maxReferralHops = 4
+
+// references deals with search continuation references as the referrals
+// setting says. References to Active Directory's DNS and configuration
+// partitions, which every search from a domain root returns and which
+// hold no users, are always skipped.
+func (rd *reader) references(ctx context.Context, op string, req *ldapv3.SearchRequest, refs []string, each func(*ldapv3.Entry) error) error {
+	var other []string
+	for _, ref := range refs {
+		if adPartition(ref) {
+			rd.s.log.Debug("reference to an Active Directory partition skipped", "logger", rd.s.cfg.LoggerName, "referral", ref)
+			continue
+		}
+		other = append(other, ref)
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	switch rd.s.cfg.Referrals {
+	case ReferralsFail:
+		return core.Errorf(core.CodeInconsistent, op,
+			"the server says part of base_dn is held by %s; nothing was read. Point host at a global catalog (port 3268) to read a whole forest, set referrals: follow to read it there with the same credentials, or referrals: ignore to leave it out",
+			strings.Join(other, ", "))
+	case ReferralsIgnore:
+		// The same references come back with every search; say so once.
+		rd.mu.Lock()
+		first := !rd.referralsLogged
+		rd.referralsLogged = true
+		rd.mu.Unlock()
+		level := slog.LevelDebug
+		if first {
+			level = slog.LevelInfo
+		}
+		rd.s.log.Log(ctx, level, "search continuation references not followed (referrals: ignore)",
+			"logger", rd.s.cfg.LoggerName, "op", op, "referrals", other)
+		return nil
+	}
+	for _, ref := range other {
+		if err := rd.follow(ctx, op, req, ref, each); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// follow runs req's search again where ref points, with the same
+// credentials and TLS settings, on a connection of its own. A configured
+// ldaps:// host is never downgraded: the referred server is then reached
+// with ldaps:// too.
+func (rd *reader) follow(ctx context.Context, op string, req *ldapv3.SearchRequest, ref string, each func(*ldapv3.Entry) error) error {
+	op = fmt.Sprintf("%s, referred to %s", op, ref)
+	if rd.depth >= maxReferralHops {
+		return core.Errorf(core.CodeInconsistent, op, "more than %d referrals in a row (a loop between servers?)", maxReferralHops)
+	}
+	u, dn, err := parseReferral(ref, rd.s.cfg.URL.Scheme)
+	if err != nil {
+		return core.Errorf(core.CodeInconsistent, op, "cannot follow: %v", err)
+	}
+	if dn == "" {
+		dn = req.BaseDN
+	}
+	referred := *rd.s
+	referred.cfg.URL = u
+	if u.Scheme == "ldaps" {
+		referred.cfg.StartTLS = false
+	}
+	c, err := referred.connect(ctx)
+	if err != nil {
+		return &core.Error{Code: core.Code(err), Op: op, Err: err}
+	}
+	defer c.close()
+	sub := &reader{readState: rd.readState, s: &referred, c: c, depth: rd.depth + 1}
+	if req.Scope == ldapv3.ScopeBaseObject {
+		return sub.searchOnce(ctx, op, dn, req.Scope, req.Filter, req.Attributes, each)
+	}
+	return sub.search(ctx, op, dn, req.Scope, req.Filter, req.Attributes, each)
+}
+
+// parseReferral splits an LDAP URL (ldap://host[:port]/DN[?...]) into
+// the server to connect to and the DN to search. With scheme "ldaps" a
+// plain ldap:// referral is upgraded to ldaps:// on port 636.
+func parseReferral(ref, scheme string) (*url.URL, string, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil, "", err
+	}
+	dn := strings.TrimPrefix(u.Path, "/")
+	if scheme == "ldaps" && strings.EqualFold(u.Scheme, "ldap") {
+		u.Scheme, u.Host = "ldaps", u.Hostname()
+	}
+	target, err := parseHost(u.Scheme + "://" + u.Host)
+	if err != nil {
+		return nil, "", err
+	}
+	return target, dn, nil
+}
+
+// adPartition reports whether ref points at one of Active Directory's
+// DNS or configuration partitions.
+func adPartition(ref string) bool {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return false
+	}
+	dn := strings.ToLower(strings.TrimPrefix(u.Path, "/"))
+	for _, p := range []string{"dc=domaindnszones,", "dc=forestdnszones,", "cn=configuration,", "cn=schema,cn=configuration,"} {
+		if strings.HasPrefix(dn, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // completeRanges reads the rest of every attribute Active Directory sent

@@ -287,8 +287,10 @@ func TestConnectionErrors(t *testing.T) {
 		{"LDAPS unknown CA by default", strings.Replace(openLDAPConfig, "$LDAP", "$LDAPS", 1), core.CodeUnavailable, "require_tls_cert: false"},
 		{"ntlm on OpenLDAP", strings.Replace(openLDAPConfig, "$SVC", `EXAMPLE\svc`, 1) + "authentication_method: ntlm\n", core.CodeInvalidInput, "authentication_method"},
 		{"size limit", strings.Replace(openLDAPConfig, "$SVC", limitedDN, 1) + "search_page_size: 0\n", core.CodeInconsistent, "Size Limit Exceeded"},
-		{"referrals fail", openLDAPConfig + "referrals: fail\n", core.CodeInconsistent, "ldap.elsewhere.invalid"},
-		{"base under a referral", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=x,ou=elsewhere,$SUFFIX", 1), core.CodeInvalidInput, "check base_dn"},
+		{"referral by default", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=broken,o=referrals", 1), core.CodeInconsistent, "set referrals: follow"},
+		{"referral followed to nowhere", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=broken,o=referrals", 1) + "referrals: follow\n",
+			core.CodeUnavailable, "referred to ldap://ldap.elsewhere.invalid/"},
+		{"base under a referral", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=x,ou=gone,ou=broken,o=referrals", 1), core.CodeInvalidInput, "check base_dn"},
 		{"in-chain rule on OpenLDAP", openLDAPConfig + "group_member_filter_format: \"(memberOf:1.2.840.113556.1.4.1941:={group_dn})\"\n",
 			core.CodeInvalidInput, "use two_steps_lookup with nested_group"},
 		{"missing base", strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: ou=nothing,$SUFFIX", 1), core.CodeNotFound, "base_dn"},
@@ -385,7 +387,7 @@ func TestPasswordFromKeyring(t *testing.T) {
 	}
 }
 
-func TestWarningsAndReferralNotice(t *testing.T) {
+func TestWarnings(t *testing.T) {
 	needSlapd(t)
 	var logs strings.Builder
 	var mu sync.Mutex
@@ -400,9 +402,6 @@ func TestWarningsAndReferralNotice(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if n := strings.Count(logs.String(), "continuation references not followed"); n != 1 {
-		t.Errorf("referral notice logged %d times; want once:\n%s", n, logs.String())
-	}
 	if strings.Contains(logs.String(), svcPW) {
 		t.Errorf("log contains the password:\n%s", logs.String())
 	}
@@ -432,5 +431,85 @@ func TestUsersPosixGroupMemberUID(t *testing.T) {
 	got := summarize(res)
 	if len(got) != 1 || !cmp.Equal(got["uid=ana,ou=people"].Groups, []string{"Unix"}) {
 		t.Errorf("Users(Unix) by memberUid = %v; want ana in Unix", got)
+	}
+}
+
+func TestReferrals(t *testing.T) {
+	needSlapd(t)
+	base := func(b string) string { return strings.Replace(openLDAPConfig, "base_dn: $SUFFIX", "base_dn: "+b, 1) }
+	q := core.SourceQuery{AllUsers: true, Groups: []string{"Designers", "Engineers"}}
+	tests := []struct {
+		name  string
+		yml   string
+		users int
+		err   string
+	}{
+		{"AD partitions are skipped", base("ou=zones,o=referrals"), 0, ""},
+		{"others fail by default", base("ou=follow,o=referrals"), 0, "referrals: follow"},
+		{"ignored", base("ou=follow,o=referrals") + "referrals: ignore\n", 0, ""},
+		// The reference leads to ou=people of the main database: its six
+		// users with a mail, and their groups found there too.
+		{"followed", base("ou=follow,o=referrals") + "referrals: follow\n", 6, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			var mu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			res, err := New(testConfig(t, tc.yml), logger).Users(context.Background(), q, nil)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Users = %d users, error %v; want an error containing %q", len(res.Users), err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Users) != tc.users {
+				t.Errorf("Users returned %d users; want %d", len(res.Users), tc.users)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			notices := strings.Count(logs.String(), "continuation references not followed")
+			if want := map[bool]int{true: 1, false: 0}[tc.name == "ignored"]; notices != want {
+				t.Errorf("referral notice logged %d times; want %d:\n%s", notices, want, logs.String())
+			}
+			if tc.name == "followed" {
+				got := summarize(res)
+				if g := got["uid=bo,ou=people"].Groups; len(g) != 0 {
+					// Groups live in ou=groups, which the referral does not reach.
+					t.Errorf("bo groups = %v; want none (the groups are outside the referred subtree)", g)
+				}
+			}
+		})
+	}
+}
+
+func TestParseReferral(t *testing.T) {
+	tests := []struct {
+		ref, scheme, url, dn string
+	}{
+		{"ldap://child.example.com/DC=child,DC=example,DC=com", "ldap", "ldap://child.example.com:389", "DC=child,DC=example,DC=com"},
+		{"ldap://child.example.com/DC=child,DC=example,DC=com??sub", "ldap", "ldap://child.example.com:389", "DC=child,DC=example,DC=com"},
+		{"ldap://child.example.com:3268/OU=A%20B,DC=x", "ldap", "ldap://child.example.com:3268", "OU=A B,DC=x"},
+		{"ldap://child.example.com/DC=x", "ldaps", "ldaps://child.example.com:636", "DC=x"}, // never downgraded
+		{"ldaps://h/", "ldap", "ldaps://h:636", ""},
+	}
+	for _, tc := range tests {
+		u, dn, err := parseReferral(tc.ref, tc.scheme)
+		if err != nil || u.String() != tc.url || dn != tc.dn {
+			t.Errorf("parseReferral(%q, %q) = %v, %q, %v; want %s, %q", tc.ref, tc.scheme, u, dn, err, tc.url, tc.dn)
+		}
+	}
+	for ref, want := range map[string]bool{
+		"ldap://example.com/DC=DomainDnsZones,DC=example,DC=com": true,
+		"ldap://example.com/DC=ForestDnsZones,DC=example,DC=com": true,
+		"ldap://example.com/CN=Configuration,DC=example,DC=com":  true,
+		"ldap://child.example.com/DC=child,DC=example,DC=com":    false,
+	} {
+		if got := adPartition(ref); got != want {
+			t.Errorf("adPartition(%q) = %v; want %v", ref, got, want)
+		}
 	}
 }
