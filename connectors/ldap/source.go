@@ -24,9 +24,9 @@ import (
 // Source reads users and group memberships from an LDAP directory or
 // Active Directory. It implements core.Source.
 type Source struct {
-	cfg  Config
-	log  *slog.Logger
-	base *ldapv3.DN // parsed BaseDN; nil for the root
+	cfg       Config
+	log       *slog.Logger
+	base      *ldapv3.DN    // parsed BaseDN; nil for the root
 	retryWait time.Duration // see the package variable
 }
 
