@@ -14,11 +14,13 @@
 //     balancer, a restarted domain controller) is started over once, from
 //     nothing, on a new connection after five seconds; partial results
 //     are never kept. Each request has a ten-minute backstop timeout.
-//   - Search continuation references are not followed. With referrals:
-//     ignore (the default) they are logged; with referrals: fail they end
-//     the read. Active Directory sends them for its DNS and configuration
-//     partitions whenever base_dn is a domain root, which hold no users;
-//     a forest-wide read belongs on a global catalog (port 3268).
+//   - Search continuation references to Active Directory's DNS and
+//     configuration partitions (sent with every search from a domain root,
+//     holding no users) are skipped. Any other reference ends the read
+//     (referrals: fail, the default, because UST followed them and
+//     leaving them out silently would drop users), is followed with the
+//     same credentials on a connection of its own, never downgraded from
+//     ldaps:// (follow, at most four hops), or is logged once (ignore).
 //   - Attributes that Active Directory returns in ranges
 //     ("member;range=0-1499") are completed with follow-up reads until the
 //     server marks the last range with "*", for group member lists in
