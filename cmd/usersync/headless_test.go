@@ -1156,3 +1156,45 @@ func TestDatabaseIsPrivate(t *testing.T) {
 		t.Errorf("usersync.db mode %v; want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestSecondaryOrg: a second org named in adobe_users.connectors.umapi
+// gets its own connection, and "org::group" mappings land there.
+func TestSecondaryOrg(t *testing.T) {
+	f := newFixture(t, fixtureOpts{mapping: "    - directory_group: Design\n      adobe_groups: [Design Team, All Apps, eu::EU Design]\n"})
+	secSeed := &sim.Seed{OrgID: "EU00EU00EU00EU00@AdobeOrg", ClientID: "eu-client", ClientSecret: "eu-secret-value",
+		Domains: []sim.SeedDomain{{Name: "example.org", Type: "federatedID"}},
+		Groups:  []sim.SeedGroup{{Name: "EU Design", Type: "USER_GROUP"}},
+		Users:   []sim.SeedUser{{Email: "ana@example.org", Type: "federatedID", Firstname: "Ana", Lastname: "Ruiz", Country: "ES"}}}
+	sec, err := sim.New(sim.Options{Seed: secSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := sec.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sec.Close()
+	os.WriteFile(filepath.Join(f.dir, "connector-umapi-eu.yml"), []byte(fmt.Sprintf(
+		"server:\n  host: %s\n  auth_host: %s\nenterprise:\n  org_id: %s\n  client_id: eu-client\n  client_secret: eu-secret-value\n", url, url, secSeed.OrgID)), 0o600)
+	b, _ := os.ReadFile(f.cfg)
+	os.WriteFile(f.cfg, bytes.Replace(b, []byte("    umapi: connector-umapi.yml\n"), []byte("    umapi:\n      - connector-umapi.yml\n      - eu: connector-umapi-eu.yml\n"), 1), 0o600)
+
+	r := f.run(context.Background(), "check")
+	if r.code != exitOK || !strings.Contains(r.stdout, "Adobe org eu: token obtained") {
+		t.Fatalf("check with a secondary org: %v", r)
+	}
+	r = f.run(context.Background(), "sync")
+	if r.code != exitOK {
+		t.Fatalf("sync with a secondary org: %v", r)
+	}
+	got := emails(sec.State())
+	if d := cmp.Diff([]string{"eu design"}, got["ana@example.org"]); d != "" {
+		t.Errorf("ana's groups in the secondary org (-want +got):\n%s", d)
+	}
+	if _, ok := emails(f.srv.State())["dee@example.org"]; !ok {
+		t.Error("the primary org was not synced")
+	}
+	if strings.Contains(r.stdout+r.stderr, "eu-secret-value") {
+		t.Error("the secondary org's secret appears in the log")
+	}
+}
