@@ -1198,3 +1198,34 @@ func TestSecondaryOrg(t *testing.T) {
 		t.Error("the secondary org's secret appears in the log")
 	}
 }
+
+// TestExtensionHook: an after_mapping_hook runs in headless syncs, and
+// explain tells what it did.
+func TestExtensionHook(t *testing.T) {
+	seed := smallSeed()
+	seed.Groups = append(seed.Groups, sim.SeedGroup{Name: "Marketing Team", Type: "USER_GROUP"})
+	f := newFixture(t, fixtureOpts{seed: seed, extraMain: "  extension: extension-config.yml\n",
+		csv: "firstname,lastname,email,country,groups,dept\nAna,Ruiz,ana@example.org,ES,Design,\nBo,Berg,bo@example.org,SE,Design,\nDee,Diaz,dee@example.org,MX,Design,mkt\n"})
+	os.WriteFile(filepath.Join(f.dir, "extension-config.yml"), []byte(`extended_attributes:
+  - dept
+extended_adobe_groups:
+  - Marketing Team
+after_mapping_hook: |
+  if source_attributes['dept'] == 'mkt':
+      target_groups.add('Marketing Team')
+`), 0o600)
+	r := f.run(context.Background(), "explain", "dee@example.org")
+	if r.code != exitOK || !strings.Contains(r.stdout, "[hook]") || !strings.Contains(r.stdout, "Marketing Team") {
+		t.Errorf("explain: %v; want a hook step adding Marketing Team", r)
+	}
+	if r := f.run(context.Background(), "sync"); r.code != exitOK {
+		t.Fatalf("sync with a hook: %v", r)
+	}
+	got := emails(f.srv.State())
+	if d := cmp.Diff([]string{"all apps", "design team", "marketing team"}, got["dee@example.org"]); d != "" {
+		t.Errorf("dee's groups (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"all apps", "design team"}, got["bo@example.org"]); d != "" {
+		t.Errorf("bo's groups (-want +got):\n%s", d)
+	}
+}
