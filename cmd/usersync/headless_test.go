@@ -1229,3 +1229,31 @@ after_mapping_hook: |
 		t.Errorf("bo's groups (-want +got):\n%s", d)
 	}
 }
+
+// TestExit130WhileReading: an interruption while the org is read sends
+// nothing, exits 130 and is recorded as interrupted.
+func TestExit130WhileReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hang := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/users/") {
+				cancel()
+				<-r.Context().Done()
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	f := newFixture(t, fixtureOpts{wrap: hang})
+	r := f.run(ctx, "sync")
+	if r.code != exitInterrupt || !strings.Contains(r.stdout, "nothing was sent") {
+		t.Fatalf("sync interrupted while reading: %v; want 130 saying nothing was sent", r)
+	}
+	if st := f.srv.Stats(); st.Requests.Action != 0 {
+		t.Errorf("%d action requests sent", st.Requests.Action)
+	}
+	if last := f.runs()[0]; last.Status != store.StatusInterrupted || last.ExitCode != exitInterrupt {
+		t.Errorf("run = %s, exit %d; want interrupted, 130", last.Status, last.ExitCode)
+	}
+}

@@ -174,7 +174,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 		named(log, "main").Log(ctx, LevelCritical, err.Error())
 		rep.errorEvent(code, err)
 		run.Status, run.ExitCode, run.Error, run.Finished = store.StatusFailed, code, err.Error(), time.Now().UTC()
-		if core.Code(err) == core.CodeCanceled || errors.Is(err, context.Canceled) {
+		if code == exitInterrupt || core.Code(err) == core.CodeCanceled || errors.Is(err, context.Canceled) {
 			run.Status = store.StatusInterrupted
 		}
 		db.UpdateRun(run)
