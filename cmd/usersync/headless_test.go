@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1255,5 +1257,36 @@ func TestExit130WhileReading(t *testing.T) {
 	}
 	if last := f.runs()[0]; last.Status != store.StatusInterrupted || last.ExitCode != exitInterrupt {
 		t.Errorf("run = %s, exit %d; want interrupted, 130", last.Status, last.ExitCode)
+	}
+}
+
+// TestSIGTERMExit130: a service manager's SIGTERM stops the apply cleanly:
+// exit 130, the run recorded as interrupted, resumable.
+func TestSIGTERMExit130(t *testing.T) {
+	if testing.Short() || runtime.GOOS == "windows" {
+		t.Skip("builds the binary; needs POSIX signals")
+	}
+	bin := binary(t)
+	f := newFixture(t, fixtureOpts{csv: manyUsersCSV(150), throttle: "realistic", timeScale: 6})
+	cmd := exec.Command(bin, "sync", "-c", f.cfg, "--action-rate", f.rate)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for f.srv.Stats().Requests.Action < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupt {
+		t.Fatalf("exit %d (%v) after SIGTERM; want 130\n%s", code, err, tail(out.String(), 2000))
+	}
+	if !strings.Contains(out.String(), "apply --resume") {
+		t.Errorf("the log does not say how to finish the run:\n%s", tail(out.String(), 2000))
+	}
+	if last := f.runs()[0]; last.Status != store.StatusInterrupted {
+		t.Errorf("run status %q; want interrupted", last.Status)
 	}
 }
