@@ -448,6 +448,8 @@ func adDirectory(s *adServer) {
 	for i := 1; i <= 4000; i++ {
 		s.addGroup(adGroup("Shifting"), adUserDN(i))
 	}
+	// A member in another domain (outside base_dn) and one that was deleted.
+	s.addGroup(adGroup("Mixed"), adUserDN(7), "CN=Partner,OU=Staff,DC=partner,DC=com", "CN=Deleted User,OU=Staff,"+adBase)
 	s.truncate[strings.ToLower(adGroup("Shifting"))] = 3000
 }
 
@@ -498,6 +500,16 @@ func TestActiveDirectory(t *testing.T) {
 		}
 		if want := []string{"user00001@example.com", "nested@example.com"}; !sameSet(got, want) {
 			t.Errorf("Users(Outer) = %v; want %v", got, want)
+		}
+	})
+	t.Run("members outside base_dn or deleted", func(t *testing.T) {
+		cfg := adConfig(t, s, twoSteps)
+		res, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Mixed"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Users) != 1 || res.Users[0].Email != "user00007@example.com" {
+			t.Errorf("Users(Mixed) = %+v; want only user00007", res.Users)
 		}
 	})
 	t.Run("matching rule in chain", func(t *testing.T) {
