@@ -538,6 +538,10 @@ func TestRememberedExclusions(t *testing.T) {
 	if !strings.Contains(r.stdout, "Excluded by a remembered exclusion") {
 		t.Errorf("the log does not mention the remembered exclusion:\n%s", r.stdout)
 	}
+	// plan --json marks the changes a remembered exclusion holds back.
+	if r := f.run(context.Background(), "plan", "--json"); strings.Count(r.stdout, `"excluded":true`) != 2 {
+		t.Errorf("plan --json marks %d changes excluded; want dee's create and group add:\n%s", strings.Count(r.stdout, `"excluded":true`), r.stdout)
+	}
 	got := emails(f.srv.State())
 	if _, ok := got["dee@example.org"]; ok {
 		t.Error("dee was created despite the remembered exclusion")

@@ -399,10 +399,15 @@ func sortedIDs(m map[int]bool) []int {
 func (p *pipeline) logPlan(plan *core.Plan, exclude map[int]bool, rep *headlessReporter) {
 	lg := named(p.log, "processor")
 	for _, c := range plan.Changes {
-		rep.event("plan_change", c)
-		if exclude[c.ID] {
-			lg.Info(fmt.Sprintf("Excluded by a remembered exclusion (see usersync show): [%s] %s", c.Org, describeChange(c)))
+		if !exclude[c.ID] {
+			rep.event("plan_change", c)
+			continue
 		}
+		rep.event("plan_change", struct {
+			core.Change
+			Excluded bool `json:"excluded"`
+		}{c, true})
+		lg.Info(fmt.Sprintf("Excluded by a remembered exclusion (see usersync show): [%s] %s", c.Org, describeChange(c)))
 	}
 	for _, c := range plan.Withheld {
 		rep.event("plan_change", struct {
