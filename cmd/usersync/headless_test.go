@@ -1294,3 +1294,35 @@ func TestSIGTERMExit130(t *testing.T) {
 		t.Errorf("run status %q; want interrupted", last.Status)
 	}
 }
+
+// TestApplyConfirmAtTerminal: at a terminal apply asks; a plan that
+// deletes accounts also wants their number typed.
+func TestApplyConfirmAtTerminal(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	planFile := filepath.Join(f.dir, "plan.json")
+	if r := f.run(context.Background(), "plan", "-o", planFile, "--adobe-only-user-action", "delete"); r.code != exitOK {
+		t.Fatalf("plan: %v", r)
+	}
+	apply := func(stdin string) result {
+		return runEnv(context.Background(), stdin, true, "apply", planFile, "-c", f.cfg, "--action-rate", f.rate)
+	}
+	for _, stdin := range []string{"\n", "n\n", "y\n\n", "y\n2\n"} {
+		r := apply(stdin)
+		if r.code != exitFatal || !strings.Contains(r.stderr, "Nothing was sent") {
+			t.Errorf("apply answering %q: %v; want exit 1, nothing sent", stdin, r)
+		}
+		if !strings.Contains(r.stderr, "[y/N]") {
+			t.Errorf("apply answering %q did not ask", stdin)
+		}
+	}
+	if st := f.srv.Stats(); st.Requests.Action != 0 {
+		t.Fatalf("declined applies sent %d action requests", st.Requests.Action)
+	}
+	r := apply("yes\n1\n")
+	if r.code != exitOK || !strings.Contains(r.stderr, "deletes 1 Adobe accounts") {
+		t.Fatalf("apply confirmed: %v", r)
+	}
+	if _, ok := emails(f.srv.State())["cy@example.org"]; ok {
+		t.Error("cy was not deleted")
+	}
+}
