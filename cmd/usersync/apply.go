@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -48,6 +49,22 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
+	named(p.log, "main").Info(banner('=', fmt.Sprintf("Start Run (User Sync version: usersync %s)", Version)))
+	named(p.log, "main").Info("Command line: " + strings.Join(os.Args, " "))
+	return p.end(p.apply(ctx, e, applyArgs{args: args, rest: rest, sf: sf, yes: yes, resume: resume, events: events}))
+}
+
+// applyArgs are cmdApply's parsed command line.
+type applyArgs struct {
+	args, rest  []string
+	sf          *config.SyncFlags
+	yes, resume bool
+	events      io.Writer
+}
+
+// apply carries out cmdApply once the configuration is loaded.
+func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
+	args, rest, sf, yes, resume, events, rf := a.args, a.rest, a.sf, a.yes, a.resume, a.events, p.rf
 	db, err := p.openDB()
 	if err != nil {
 		return fatal(e, err)
@@ -189,7 +206,7 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 		Limit    *core.LimitReport `json:"limit,omitempty"`
 		Estimate core.Estimate     `json:"estimate"`
 	}{run.ID, plan.Counters, &res, plan.Limit, core.EstimatePlan(plan, exclude, core.DefaultRateLimit)})
-	code = applyExitCode(plan, &res)
+	code := applyExitCode(plan, &res)
 	run.Status = map[int]string{exitOK: store.StatusApplied, exitFailed: store.StatusApplied, exitWithheld: store.StatusWithheld, exitInterrupt: store.StatusInterrupted}[code]
 	if code == exitInterrupt {
 		named(p.log, "main").Log(ctx, LevelCritical, fmt.Sprintf("Interrupted: %d changes were not sent; 'usersync apply --resume' finishes the run", len(res.NotSent)))

@@ -854,6 +854,11 @@ func TestApplyJSON(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("apply --json: %v", r)
 	}
+	for _, w := range []string{"Start Run", "Number of UMAPI actions sent", "End Run"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("apply's log lacks %q:\n%s", w, r.stderr)
+		}
+	}
 	types := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		var ev event
