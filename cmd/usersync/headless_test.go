@@ -1085,15 +1085,11 @@ func TestConsoleNeedsTerminal(t *testing.T) {
 	}
 }
 
-// TestReadableSecretsFileRefusedDespiteKeyring shows a gap in
-// connectors/secrets: docs/security.md says a secrets file that others can
-// read is refused, but when the OS keyring also holds the secret, the
-// chain falls through to the keyring and the run goes on without a word
-// about the exposed file. Run with USERSYNC_KNOWN_BUGS=1.
+// TestReadableSecretsFileRefusedDespiteKeyring: a secrets file that others
+// can read is refused even when the keyring holds the secret too (the
+// lookup chain of connectors/secrets alone would fall through to the
+// keyring and say nothing about the exposed file).
 func TestReadableSecretsFileRefusedDespiteKeyring(t *testing.T) {
-	if os.Getenv("USERSYNC_KNOWN_BUGS") == "" {
-		t.Skip("known gap in connectors/secrets; set USERSYNC_KNOWN_BUGS=1")
-	}
 	keyring.MockInit()
 	f := newFixture(t, fixtureOpts{})
 	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
@@ -1103,8 +1099,13 @@ func TestReadableSecretsFileRefusedDespiteKeyring(t *testing.T) {
 	secretsFile := filepath.Join(f.dir, "secrets.yml")
 	os.WriteFile(secretsFile, []byte("umapi_client_secret: "+testSecret+"\n"), 0o644)
 	r := f.run(context.Background(), "plan", "--secrets-file", secretsFile)
-	if r.code != exitFatal && !strings.Contains(r.stdout+r.stderr, "chmod 600") {
-		t.Errorf("plan with a world-readable secrets file and the secret in the keyring: %v; want exit 1 (or at least a warning) saying chmod 600", r)
+	if r.code != exitFatal || !strings.Contains(r.stderr, "chmod 600") {
+		t.Errorf("plan with a world-readable secrets file and the secret in the keyring: %v; want exit 1 saying chmod 600", r)
+	}
+	// A named secrets file that is missing is an error too.
+	r = f.run(context.Background(), "plan", "--secrets-file", filepath.Join(f.dir, "missing.yml"))
+	if r.code != exitFatal || !strings.Contains(r.stderr, "missing.yml") || strings.Contains(r.stderr, "usersync init") {
+		t.Errorf("plan with a missing secrets file: %v; want exit 1 naming it", r)
 	}
 }
 

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -99,6 +101,9 @@ func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags,
 	}
 	p.log = slog.New(newUSTHandler(sinks...))
 
+	if err := checkSecretsFile(e, rf.secretsFile); err != nil {
+		return nil, err
+	}
 	sec := secrets.Default(rf.secretsFile)
 	cfg, err := config.LoadContext(ctx, sf.ConfigPath(), config.LoadOptions{
 		Secrets: sec,
@@ -163,6 +168,30 @@ func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags,
 		p.targets[org] = t
 	}
 	return p, nil
+}
+
+// checkSecretsFile refuses a named secrets file that is missing or that
+// others may read, before any secret is looked up: the lookup chain would
+// otherwise fall through to the environment or the keyring and the run
+// would go on without a word about the exposed file.
+func checkSecretsFile(e *env, flagFile string) error {
+	path := flagFile
+	if path == "" {
+		path = e.getenv("USERSYNC_SECRETS_FILE")
+	}
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		// Not wrapped: a missing secrets file is not a missing
+		// configuration, which loadPipeline answers with "how to start".
+		return fmt.Errorf("secrets file %s (--secrets-file or USERSYNC_SECRETS_FILE): %v", path, errors.Unwrap(err))
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("secrets file %s can be read by others (mode %v); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	return nil
 }
 
 // lazyWriter lets the log handler be built before the log file is known.
