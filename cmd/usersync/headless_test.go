@@ -1332,3 +1332,38 @@ func TestApplyConfirmAtTerminal(t *testing.T) {
 		t.Error("cy was not deleted")
 	}
 }
+
+// TestDatabaseLocation: usersync.db beside the configuration, unless
+// USERSYNC_DB or --db (which wins) name another.
+func TestDatabaseLocation(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	envDB, flagDB := filepath.Join(t.TempDir(), "env.db"), filepath.Join(t.TempDir(), "flag.db")
+	runWith := func(dbEnv string, args ...string) result {
+		var out, errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
+			if k == "USERSYNC_DB" {
+				return dbEnv
+			}
+			return os.Getenv(k)
+		}}
+		code := run(context.Background(), e, args)
+		return result{code, out.String(), errb.String()}
+	}
+	if r := runWith(envDB, "plan", "-c", f.cfg); r.code != exitOK {
+		t.Fatalf("plan with USERSYNC_DB: %v", r)
+	}
+	if r := runWith(envDB, "plan", "-c", f.cfg, "--db", flagDB); r.code != exitOK {
+		t.Fatalf("plan with --db: %v", r)
+	}
+	for _, p := range []string{envDB, flagDB} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("no database at %s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "usersync.db")); err == nil {
+		t.Error("a database was written beside the configuration despite USERSYNC_DB and --db")
+	}
+	if r := runWith(envDB, "history", "-c", f.cfg); r.code != exitOK || strings.Count(r.stdout, " planned ") != 1 {
+		t.Errorf("history with USERSYNC_DB: %v; want the one plan run recorded there", r)
+	}
+}
