@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,7 @@ func cmdConsole(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
+	p.args = args
 	return p.console(ctx, e, sf.ConfigPath())
 }
 
@@ -96,8 +98,13 @@ func (b *consoleBackend) Plan(ctx context.Context, snap *core.Snapshot) (*core.P
 	if err != nil {
 		return nil, err
 	}
+	opts := b.p.optionText()
+	if b.p.args != nil {
+		a, _ := json.Marshal(b.p.args)
+		opts[optionArgs] = string(a)
+	}
 	run, err := b.db.CreateRun(store.RunInfo{Command: "console", Status: store.StatusPlanned, TestMode: plan.TestMode,
-		Options: b.p.optionText(), Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
+		Options: opts, Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
 	if err != nil {
 		return nil, err
 	}
