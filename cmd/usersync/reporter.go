@@ -21,12 +21,13 @@ type headlessReporter struct {
 
 	mu       sync.Mutex
 	last     map[string]time.Time
+	lastLine map[string]string // the last progress line logged, per phase and org
 	now      func() time.Time
 	failures int
 }
 
 func newHeadlessReporter(log *slog.Logger, jsonOut io.Writer, progress bool) *headlessReporter {
-	r := &headlessReporter{log: log, progress: progress, last: map[string]time.Time{}, now: time.Now}
+	r := &headlessReporter{log: log, progress: progress, last: map[string]time.Time{}, lastLine: map[string]string{}, now: time.Now}
 	if jsonOut != nil {
 		r.events = json.NewEncoder(jsonOut)
 	}
@@ -70,20 +71,29 @@ func (r *headlessReporter) Progress(p core.Progress) {
 	if !r.progress {
 		return
 	}
+	logger, line := "", ""
 	switch p.Phase {
 	case core.PhaseDirectory:
-		named(r.log, "main").Info(fmt.Sprintf("Directory: %d users read%s", p.Users, doneText(p.Done)))
+		logger, line = "main", fmt.Sprintf("Directory: %d users read%s", p.Users, doneText(p.Done))
 	case core.PhaseAdobe:
 		pages := ""
 		if p.PagesTotal > 0 {
 			pages = fmt.Sprintf(", page %d/%d (%d%%)", p.Pages, p.PagesTotal, 100*p.Pages/p.PagesTotal)
 		}
-		named(r.log, "umapi").Info(fmt.Sprintf("Adobe org %s: %d users read%s%s", orgName(p.Org), p.Users, pages, doneText(p.Done)))
+		logger, line = "umapi", fmt.Sprintf("Adobe org %s: %d users read%s%s", orgName(p.Org), p.Users, pages, doneText(p.Done))
 	case core.PhaseApply:
 		if p.RequestsTotal > 0 {
-			named(r.log, "processor").Info(fmt.Sprintf("%d/%d (%d%%) requests sent to %s: %d commands succeeded, %d failed",
-				p.RequestsSent, p.RequestsTotal, 100*p.RequestsSent/p.RequestsTotal, orgName(p.Org), p.CommandsSucceeded, p.CommandsFailed))
+			logger, line = "processor", fmt.Sprintf("%d/%d (%d%%) requests sent to %s: %d commands succeeded, %d failed",
+				p.RequestsSent, p.RequestsTotal, 100*p.RequestsSent/p.RequestsTotal, orgName(p.Org), p.CommandsSucceeded, p.CommandsFailed)
 		}
+	}
+	// The final report often repeats the last one word for word.
+	r.mu.Lock()
+	repeat := line == "" || r.lastLine[key] == line
+	r.lastLine[key] = line
+	r.mu.Unlock()
+	if !repeat {
+		named(r.log, logger).Info(line)
 	}
 }
 
