@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/usersync/usersync/connectors/csv"
 	"github.com/usersync/usersync/connectors/ldap"
 	"github.com/usersync/usersync/connectors/okta"
@@ -1365,5 +1366,39 @@ func TestDatabaseLocation(t *testing.T) {
 	}
 	if r := runWith(envDB, "history", "-c", f.cfg); r.code != exitOK || strings.Count(r.stdout, " planned ") != 1 {
 		t.Errorf("history with USERSYNC_DB: %v; want the one plan run recorded there", r)
+	}
+}
+
+// TestAdobeOnlyActions: each Adobe-only action does to cy (Adobe-only,
+// in All Apps) what UST does.
+func TestAdobeOnlyActions(t *testing.T) {
+	for _, tc := range []struct {
+		action string
+		exists bool
+		groups []string
+	}{
+		{"exclude", true, []string{"all apps"}},
+		{"preserve", true, []string{}}, // with process-groups: mapped groups removed
+		{"remove-adobe-groups", true, []string{}},
+		{"remove", false, nil},
+		{"delete", false, nil},
+	} {
+		t.Run(tc.action, func(t *testing.T) {
+			f := newFixture(t, fixtureOpts{})
+			if r := f.run(context.Background(), "sync", "--adobe-only-user-action", tc.action); r.code != exitOK {
+				t.Fatalf("sync: %v", r)
+			}
+			got, ok := emails(f.srv.State())["cy@example.org"]
+			if ok != tc.exists {
+				t.Fatalf("cy in the org: %v; want %v", ok, tc.exists)
+			}
+			if ok && !cmp.Equal(got, tc.groups, cmpopts.EquateEmpty()) {
+				t.Errorf("cy's groups = %q; want %q", got, tc.groups)
+			}
+			// The admin is never touched.
+			if g := emails(f.srv.State())["admin@example.org"]; !cmp.Equal(g, []string{"_org_admin"}) {
+				t.Errorf("admin's groups = %q; want [_org_admin]", g)
+			}
+		})
 	}
 }
