@@ -177,7 +177,8 @@ func (b *consoleBackend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.Mappi
 }
 
 func (b *consoleBackend) Estimate(p *core.Plan, exclude map[int]bool) core.Estimate {
-	return core.EstimatePlan(p, exclude, core.DefaultRateLimit)
+	// The estimate counts what Apply will send, dependents held back.
+	return core.EstimatePlan(p, holdDependents(p, exclude), core.DefaultRateLimit)
 }
 
 func (b *consoleBackend) Detail(snap *core.Snapshot, p *core.Plan, c core.Change) tui.ChangeDetail {
