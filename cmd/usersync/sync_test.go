@@ -1,10 +1,13 @@
 package main
 
 import (
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/store"
 )
 
 func TestHoldDependents(t *testing.T) {
@@ -36,5 +39,58 @@ func TestHoldDependents(t *testing.T) {
 		if !cmp.Equal(in, tc.exclude) && !(len(in) == 0 && len(tc.exclude) == 0) {
 			t.Errorf("%s: holdDependents changed its argument to %v", tc.name, in)
 		}
+	}
+}
+
+func TestResumable(t *testing.T) {
+	const (
+		applying    = store.StatusApplying
+		interrupted = store.StatusInterrupted
+		applied     = store.StatusApplied
+		planned     = store.StatusPlanned
+		failed      = store.StatusFailed
+	)
+	type run struct {
+		status string
+		sent   bool // the journal records a request
+	}
+	for _, tc := range []struct {
+		name string
+		runs []run // oldest first
+		want int    // index of the run picked; -1: none
+	}{
+		{"none", nil, -1},
+		{"killed", []run{{applied, true}, {applying, true}}, 1},
+		{"interrupted, then plans", []run{{interrupted, true}, {planned, false}, {planned, false}}, 0},
+		{"interrupted, then a finished sync", []run{{interrupted, true}, {applied, true}}, -1},
+		{"interrupted, then a sync that failed reading", []run{{interrupted, true}, {failed, false}}, 0},
+		{"failed mid-apply", []run{{applied, true}, {failed, true}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := store.Open(filepath.Join(t.TempDir(), "usersync.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var ids []string
+			start := time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)
+			for i, r := range tc.runs {
+				info, err := db.CreateRun(store.RunInfo{ID: store.NewRunID(start.Add(time.Duration(i) * time.Minute)), Command: "sync", Status: r.status})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.sent {
+					db.Journal(info.ID).Sending(1, core.PrimaryOrg, core.ActionRequest{}, []int{0})
+				}
+				ids = append(ids, info.ID)
+			}
+			got, err := resumable(db)
+			switch {
+			case tc.want < 0 && err == nil:
+				t.Errorf("resumable = %s; want none", got.ID)
+			case tc.want >= 0 && (err != nil || got.ID != ids[tc.want]):
+				t.Errorf("resumable = %q, %v; want run %d (%s)", got.ID, err, tc.want, ids[tc.want])
+			}
+		})
 	}
 }
