@@ -57,7 +57,7 @@ func TestResumable(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		runs []run // oldest first
-		want int    // index of the run picked; -1: none
+		want int   // index of the run picked; -1: none
 	}{
 		{"none", nil, -1},
 		{"killed", []run{{applied, true}, {applying, true}}, 1},
