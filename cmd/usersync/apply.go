@@ -199,28 +199,13 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	for _, l := range core.SummaryLines(plan, &res) {
 		named(p.log, "processor").Info(l)
 	}
-	rep.event("summary", struct {
-		RunID    string            `json:"run_id"`
-		Counters core.Counters     `json:"counters"`
-		Apply    *core.ApplyResult `json:"apply,omitempty"`
-		Limit    *core.LimitReport `json:"limit,omitempty"`
-		Estimate core.Estimate     `json:"estimate"`
-	}{run.ID, plan.Counters, &res, plan.Limit, core.EstimatePlan(plan, exclude, core.DefaultRateLimit)})
+	rep.event("summary", summaryEvent{run.ID, plan.Counters, &res, plan.Limit, core.EstimatePlan(plan, exclude, core.DefaultRateLimit)})
 	code := applyExitCode(plan, &res)
-	run.Status = map[int]string{exitOK: store.StatusApplied, exitFailed: store.StatusApplied, exitWithheld: store.StatusWithheld, exitInterrupt: store.StatusInterrupted}[code]
 	if code == exitInterrupt {
 		named(p.log, "main").Log(ctx, LevelCritical, fmt.Sprintf("Interrupted: %d changes were not sent; 'usersync apply --resume' finishes the run", len(res.NotSent)))
 	}
-	for _, r := range res.Results {
-		switch r.Outcome {
-		case core.OutcomeSucceeded:
-			run.Succeeded++
-		case core.OutcomeFailed:
-			run.Failed++
-		}
-	}
+	finishRun(&run, code, &res)
 	run.Succeeded += len(done)
-	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
 	db.UpdateRun(run)
 	if n, err := db.Prune(p.rf.keepRuns); err == nil && n > 0 {
 		named(p.log, "main").Debug(fmt.Sprintf("Removed %d old runs from the database", n))

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/store"
@@ -98,13 +96,8 @@ func (b *consoleBackend) Plan(ctx context.Context, snap *core.Snapshot) (*core.P
 	if err != nil {
 		return nil, err
 	}
-	opts := b.p.optionText()
-	if b.p.args != nil {
-		a, _ := json.Marshal(b.p.args)
-		opts[optionArgs] = string(a)
-	}
 	run, err := b.db.CreateRun(store.RunInfo{Command: "console", Status: store.StatusPlanned, TestMode: plan.TestMode,
-		Options: opts, Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
+		Options: withArgs(b.p.optionText(), b.p.args), Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
 	if err != nil {
 		return nil, err
 	}
@@ -240,17 +233,7 @@ func (b *consoleBackend) Apply(ctx context.Context, p *core.Plan, exclude map[in
 		code = exitFatal
 		run.Error = err.Error()
 	}
-	run.Status = map[int]string{exitOK: store.StatusApplied, exitFailed: store.StatusApplied, exitWithheld: store.StatusWithheld,
-		exitInterrupt: store.StatusInterrupted, exitFatal: store.StatusFailed}[code]
-	for _, x := range res.Results {
-		switch x.Outcome {
-		case core.OutcomeSucceeded:
-			run.Succeeded++
-		case core.OutcomeFailed:
-			run.Failed++
-		}
-	}
-	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
+	finishRun(&run, code, &res)
 	b.db.UpdateRun(run)
 	b.db.Prune(b.p.rf.keepRuns)
 	b.mu.Lock()

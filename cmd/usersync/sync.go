@@ -159,12 +159,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 		return p.end(exitFatal)
 	}
 	defer db.Close()
-	opts := p.optionText()
-	if out.args != nil {
-		b, _ := json.Marshal(out.args)
-		opts[optionArgs] = string(b)
-	}
-	run, err := db.CreateRun(store.RunInfo{Command: command, Status: store.StatusPlanned, TestMode: p.opts.TestMode, Options: opts})
+	run, err := db.CreateRun(store.RunInfo{Command: command, Status: store.StatusPlanned, TestMode: p.opts.TestMode, Options: withArgs(p.optionText(), out.args)})
 	if err != nil {
 		named(log, "main").Log(ctx, LevelCritical, err.Error())
 		rep.errorEvent(exitFatal, err)
@@ -249,13 +244,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	for _, l := range core.SummaryLines(plan, &res) {
 		named(log, "processor").Info(l)
 	}
-	rep.event("summary", struct {
-		RunID    string            `json:"run_id"`
-		Counters core.Counters     `json:"counters"`
-		Apply    *core.ApplyResult `json:"apply,omitempty"`
-		Limit    *core.LimitReport `json:"limit,omitempty"`
-		Estimate core.Estimate     `json:"estimate"`
-	}{run.ID, plan.Counters, applyOrNil(out.planOnly, &res), plan.Limit, est})
+	rep.event("summary", summaryEvent{run.ID, plan.Counters, applyOrNil(out.planOnly, &res), plan.Limit, est})
 
 	code := exitOK
 	switch {
@@ -264,32 +253,62 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 		if out.detailed && len(plan.Changes)-len(exclude)+len(plan.Withheld) > 0 {
 			code = exitPending
 		}
+		run.ExitCode, run.Finished = code, time.Now().UTC()
 	default:
 		code = applyExitCode(plan, &res)
-		run.Status = store.StatusApplied
-		switch code {
-		case exitInterrupt:
-			run.Status = store.StatusInterrupted
+		if code == exitInterrupt {
 			named(log, "main").Log(ctx, LevelCritical, fmt.Sprintf("Interrupted: %d changes were not sent; 'usersync apply --resume' finishes the run", len(res.NotSent)))
-		case exitWithheld:
-			run.Status = store.StatusWithheld
 		}
-		for _, r := range res.Results {
-			switch r.Outcome {
-			case core.OutcomeSucceeded:
-				run.Succeeded++
-			case core.OutcomeFailed:
-				run.Failed++
-			}
-		}
-		run.Requests = res.Requests
+		finishRun(&run, code, &res)
 	}
-	run.ExitCode, run.Finished = code, time.Now().UTC()
 	db.UpdateRun(run)
 	if n, err := db.Prune(p.rf.keepRuns); err == nil && n > 0 {
 		named(log, "main").Debug(fmt.Sprintf("Removed %d old runs from the database", n))
 	}
 	return p.end(code)
+}
+
+// summaryEvent is the data of the --json summary event.
+type summaryEvent struct {
+	RunID    string            `json:"run_id"`
+	Counters core.Counters     `json:"counters"`
+	Apply    *core.ApplyResult `json:"apply,omitempty"`
+	Limit    *core.LimitReport `json:"limit,omitempty"`
+	Estimate core.Estimate     `json:"estimate"`
+}
+
+// withArgs records in a run's options the command line its plan was made
+// with (see optionArgs).
+func withArgs(opts map[string]string, args []string) map[string]string {
+	if args != nil {
+		b, _ := json.Marshal(args)
+		opts[optionArgs] = string(b)
+	}
+	return opts
+}
+
+// finishRun records the outcome of an apply that ended with code: its
+// status, its per-change counts and its request count.
+func finishRun(run *store.RunInfo, code int, res *core.ApplyResult) {
+	switch code {
+	case exitInterrupt:
+		run.Status = store.StatusInterrupted
+	case exitWithheld:
+		run.Status = store.StatusWithheld
+	case exitFatal:
+		run.Status = store.StatusFailed
+	default:
+		run.Status = store.StatusApplied
+	}
+	for _, r := range res.Results {
+		switch r.Outcome {
+		case core.OutcomeSucceeded:
+			run.Succeeded++
+		case core.OutcomeFailed:
+			run.Failed++
+		}
+	}
+	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
 }
 
 func applyOrNil(planOnly bool, r *core.ApplyResult) *core.ApplyResult {
