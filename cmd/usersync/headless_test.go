@@ -58,6 +58,19 @@ func (f *fixture) runs() []store.RunInfo {
 	return runs
 }
 
+// editUMAPI replaces old with new in connector-umapi.yml.
+func (f *fixture) editUMAPI(old, new string) {
+	f.t.Helper()
+	p := filepath.Join(f.dir, "connector-umapi.yml")
+	b, err := os.ReadFile(p)
+	if err != nil || !bytes.Contains(b, []byte(old)) {
+		f.t.Fatalf("connector-umapi.yml lacks %q (%v)", old, err)
+	}
+	if err := os.WriteFile(p, bytes.Replace(b, []byte(old), []byte(new), 1), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // runEnv runs a command line as is (no -c or --action-rate added).
 func runEnv(ctx context.Context, stdin string, tty bool, args ...string) result {
 	var out, errb bytes.Buffer
@@ -629,9 +642,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	}
 	// A wrong secret is refused without being quoted.
 	const wrong = "wrong-secret-0123456789"
-	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
-	b, _ := os.ReadFile(umapiFile)
-	os.WriteFile(umapiFile, bytes.Replace(b, []byte(testSecret), []byte(wrong), 1), 0o600)
+	f.editUMAPI(testSecret, wrong)
 	for _, args := range [][]string{{"sync"}, {"check"}} {
 		r := f.run(context.Background(), args...)
 		if r.code != exitFatal {
@@ -799,9 +810,7 @@ func TestCredentials(t *testing.T) {
 	// finds.
 	keyring.Set("umapi_client_secret", user, testSecret)
 	f := newFixture(t, fixtureOpts{})
-	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
-	b, _ := os.ReadFile(umapiFile)
-	os.WriteFile(umapiFile, bytes.Replace(b, []byte("client_secret: "+testSecret), []byte("secure_client_secret_key: umapi_client_secret"), 1), 0o600)
+	f.editUMAPI("client_secret: "+testSecret, "secure_client_secret_key: umapi_client_secret")
 	if r := f.run(context.Background(), "sync"); r.code != exitOK {
 		t.Errorf("sync with the secret in the keyring: %v", r)
 	}
@@ -964,9 +973,7 @@ func TestResumeKeepsTheRunsExclusions(t *testing.T) {
 func TestSecretsFile(t *testing.T) {
 	keyring.MockInit() // an empty keyring: the file is the only source
 	f := newFixture(t, fixtureOpts{})
-	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
-	b, _ := os.ReadFile(umapiFile)
-	os.WriteFile(umapiFile, bytes.Replace(b, []byte("client_secret: "+testSecret), []byte("secure_client_secret_key: umapi_client_secret"), 1), 0o600)
+	f.editUMAPI("client_secret: "+testSecret, "secure_client_secret_key: umapi_client_secret")
 	secretsFile := filepath.Join(f.dir, "secrets.yml")
 	os.WriteFile(secretsFile, []byte("umapi_client_secret:\n  "+f.seed.OrgID+": "+testSecret+"\n"), 0o600)
 
@@ -1093,9 +1100,7 @@ func TestConsoleNeedsTerminal(t *testing.T) {
 func TestReadableSecretsFileRefusedDespiteKeyring(t *testing.T) {
 	keyring.MockInit()
 	f := newFixture(t, fixtureOpts{})
-	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
-	b, _ := os.ReadFile(umapiFile)
-	os.WriteFile(umapiFile, bytes.Replace(b, []byte("client_secret: "+testSecret), []byte("secure_client_secret_key: umapi_client_secret"), 1), 0o600)
+	f.editUMAPI("client_secret: "+testSecret, "secure_client_secret_key: umapi_client_secret")
 	keyring.Set("umapi_client_secret", f.seed.OrgID, testSecret)
 	secretsFile := filepath.Join(f.dir, "secrets.yml")
 	os.WriteFile(secretsFile, []byte("umapi_client_secret: "+testSecret+"\n"), 0o644)
