@@ -258,9 +258,7 @@ func TestExit1Unreachable(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	f.srv.Close()
 	// One attempt per call: the default three with backoff take a minute.
-	umapiFile := filepath.Join(f.dir, "connector-umapi.yml")
-	b, _ := os.ReadFile(umapiFile)
-	os.WriteFile(umapiFile, bytes.Replace(b, []byte("server:\n"), []byte("server:\n  retries: 1\n"), 1), 0o600)
+	f.editUMAPI("server:\n", "server:\n  retries: 1\n")
 	r := f.run(context.Background(), "sync")
 	if r.code != exitFatal || !strings.Contains(r.stdout, "nothing was sent") {
 		t.Fatalf("sync with the org unreachable: %v; want exit 1 saying nothing was sent", r)
