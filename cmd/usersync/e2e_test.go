@@ -490,22 +490,8 @@ func TestCrashMidApplyConverges(t *testing.T) {
 	want := emails(ref.srv.State())
 
 	f := newFixture(t, fixtureOpts{csv: csv.String(), throttle: "realistic", timeScale: 20})
-	cmd := exec.Command(bin, "sync", "-c", f.cfg, "--action-rate", f.rate)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for f.srv.Stats().Requests.Action < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Kill() // SIGKILL: no chance to clean up
-	cmd.Wait()
+	f.killMidApply(bin, 3)
 	sent := f.srv.Stats().Requests.Action
-	if sent < 3 {
-		t.Fatalf("the first run sent only %d requests before the deadline:\n%s", sent, out.String())
-	}
 	if got := emails(f.srv.State()); cmp.Equal(want, got) {
 		t.Fatalf("the first run finished before it was killed (%d requests); nothing was tested", sent)
 	}
@@ -530,5 +516,26 @@ func TestCrashMidApplyConverges(t *testing.T) {
 	entries, _ := db.JournalEntries(runs[1].ID)
 	if len(entries) == 0 {
 		t.Error("the killed run's journal is empty")
+	}
+}
+
+// killMidApply runs a sync in a subprocess and kills it with SIGKILL (no
+// chance to clean up) once the simulator has received n action requests.
+func (f *fixture) killMidApply(bin string, n int64) {
+	f.t.Helper()
+	cmd := exec.Command(bin, "sync", "-c", f.cfg, "--action-rate", f.rate)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		f.t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for f.srv.Stats().Requests.Action < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if sent := f.srv.Stats().Requests.Action; sent < n {
+		f.t.Fatalf("the run sent only %d requests before the deadline:\n%s", sent, out.String())
 	}
 }

@@ -100,20 +100,9 @@ func TestResumeAfterKillMidApply(t *testing.T) {
 	want := emails(ref.srv.State())
 
 	f := newFixture(t, fixtureOpts{csv: users, throttle: "realistic", timeScale: 20})
-	cmd := exec.Command(bin, "sync", "-c", f.cfg, "--action-rate", f.rate)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for f.srv.Stats().Requests.Action < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
+	f.killMidApply(bin, 3)
 	if got := emails(f.srv.State()); cmp.Equal(want, got) {
-		t.Fatalf("the first run finished before it was killed; nothing was tested:\n%s", out.String())
+		t.Fatal("the first run finished before it was killed; nothing was tested")
 	}
 
 	r := f.run(context.Background(), "apply", "--resume", "--yes")
