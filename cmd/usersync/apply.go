@@ -65,9 +65,15 @@ type applyArgs struct {
 // apply carries out cmdApply once the configuration is loaded.
 func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	args, rest, sf, yes, resume, events, rf := a.args, a.rest, a.sf, a.yes, a.resume, a.events, p.rf
+	// A fatal error goes to the log too (a log file, a mailed grep of
+	// CRITICAL lines), not only to standard error.
+	fail := func(err error) int {
+		named(p.log, "main").Log(ctx, LevelCritical, err.Error())
+		return fatal(e, err)
+	}
 	db, err := p.openDB()
 	if err != nil {
-		return fatal(e, err)
+		return fail(err)
 	}
 	defer db.Close()
 
@@ -87,18 +93,18 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 			info, err = resumable(db)
 		}
 		if err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 		if info.Status != store.StatusApplying && info.Status != store.StatusInterrupted &&
 			(info.Status != store.StatusFailed || !sentAny(db, info.ID)) {
-			return fatal(e, fmt.Errorf("run %s is %s, not interrupted: nothing to resume", info.ID, info.Status))
+			return fail(fmt.Errorf("run %s is %s, not interrupted: nothing to resume", info.ID, info.Status))
 		}
 		if plan, err = db.Plan(info.ID); err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 		var inFlight []int
 		if done, inFlight, err = resumeState(db, info); err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 		from, excluded = info.ID, info.Excluded
 		named(p.log, "main").Info(fmt.Sprintf("Resuming run %s: %d changes already applied, %d were in flight and are sent again (safe: every command is idempotent)",
@@ -106,16 +112,16 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	case isPlanFile(rest[0]):
 		f, err := readPlanFile(rest[0])
 		if err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 		plan, from, planArgs = f.Plan, f.Run, f.Args
 	default:
 		if plan, err = db.Plan(rest[0]); err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 		info, err := db.Run(rest[0])
 		if err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 		from, excluded = rest[0], info.Excluded
 		if a, ok := info.Options[optionArgs]; ok {
@@ -134,7 +140,7 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 			}
 			psf, err := planSyncFlags(a)
 			if err != nil {
-				return fatal(e, fmt.Errorf("the plan's command line %q: %v", strings.Join(planArgs, " "), err))
+				return fail(fmt.Errorf("the plan's command line %q: %v", strings.Join(planArgs, " "), err))
 			}
 			named(p.log, "main").Info("Reading both sides with the plan's flags: " + strings.Join(planArgs, " "))
 			pp, code := loadPipeline(ctx, e, psf, rf, nil)
@@ -148,10 +154,10 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 		named(p.log, "main").Info("Checking that neither side changed since the plan was made")
 		snap, err := core.Fetch(ctx, check.source, check.targets, check.opts, rep)
 		if err != nil {
-			return fatal(e, fmt.Errorf("%v; nothing was sent", err))
+			return fail(fmt.Errorf("%v; nothing was sent", err))
 		}
 		if err := checkFresh(plan, snap); err != nil {
-			return fatal(e, err)
+			return fail(err)
 		}
 	}
 	pending := 0
@@ -173,13 +179,13 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	run, err := db.CreateRun(store.RunInfo{Command: "apply", Status: store.StatusApplying, TestMode: plan.TestMode,
 		Options: p.optionText(), ResumedFrom: from, Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
 	if err != nil {
-		return fatal(e, err)
+		return fail(err)
 	}
 	db.SavePlan(run.ID, plan)
 	rep := newHeadlessReporter(p.log, events, p.cfg.Logging.LogProgress)
 	exclude, err := rememberedExclusions(db, plan)
 	if err != nil {
-		return fatal(e, err)
+		return fail(err)
 	}
 	for _, id := range excluded {
 		if exclude == nil {
@@ -194,7 +200,7 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	if err != nil && !res.Cancelled {
 		run.Status, run.Error, run.ExitCode, run.Finished = store.StatusFailed, err.Error(), exitFatal, time.Now().UTC()
 		db.UpdateRun(run)
-		return fatal(e, err)
+		return fail(err)
 	}
 	for _, l := range core.SummaryLines(plan, &res) {
 		named(p.log, "processor").Info(l)

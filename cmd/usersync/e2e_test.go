@@ -343,6 +343,9 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	if r.code != exitFatal || !strings.Contains(r.stderr, "stale") {
 		t.Fatalf("apply of a stale plan: %v; want exit 1 saying stale", r)
 	}
+	if !strings.Contains(r.stdout, "CRITICAL main - apply: the plan is stale") {
+		t.Errorf("the refusal is not in the log:\n%s", r.stdout)
+	}
 	if st := f.srv.Stats(); st.Requests.Action != 0 {
 		t.Errorf("a stale apply sent %d action requests", st.Requests.Action)
 	}
