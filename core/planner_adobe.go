@@ -479,9 +479,18 @@ func (p *planner) create(oi int, rec *dirRec) {
 	p.emit(Change{Org: org, Action: ActionCreate, Key: key, User: ref, Attrs: attrs, Option: option, Rule: rule, Reasons: why})
 	if p.o.ProcessGroups {
 		if p.push() {
+			// Push reads no Adobe users, so exclusions cannot protect anyone:
+			// never remove an exclude_adobe_groups group (UST counts them as
+			// mapped) or an admin role ("_org_admin" and friends). UMAPI
+			// refuses removing _org_admin and would then skip the create in
+			// the same command.
+			excluded := map[string]bool{}
+			for _, g := range p.o.ExcludeAdobeGroups {
+				excluded[NormalizeGroup(g)] = true
+			}
 			var remove []string
 			for n := range p.g.mapped[oi] {
-				if !containsString(wants, n) {
+				if !containsString(wants, n) && !excluded[n] && !strings.HasPrefix(n, "_") {
 					remove = append(remove, n)
 				}
 			}

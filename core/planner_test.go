@@ -427,6 +427,26 @@ func TestPushStrategy(t *testing.T) { // §3.12
 	}
 }
 
+// TestPushNeverRemovesExcludedOrRoleGroups: UST counts exclude groups as
+// mapped, but push reads no Adobe users, so removing them (or _org_admin,
+// which UMAPI refuses, skipping the create) would hit every pushed user.
+func TestPushNeverRemovesExcludedOrRoleGroups(t *testing.T) { // §3.12, §3.2
+	o := planOpts(func(o *Options) {
+		o.Strategy = StrategyPush
+		o.ExcludeAdobeGroups = []string{"_org_admin", "Protected"}
+	})
+	s := &Snapshot{Directory: DirectoryResult{Users: []DirectoryUser{dirU("ana@x.com", "Marketing")}}}
+	p := mustBuildPlan(t, s, o)
+	want := []string{
+		"primary create ana@x.com",
+		"primary remove_groups ana@x.com [design team]",
+		"primary add_groups ana@x.com [all apps]",
+	}
+	if d := cmp.Diff(want, planLines(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+}
+
 func TestAdditionalGroups(t *testing.T) { // §3.4.4
 	rule := func(src, target string) AdditionalGroupRule {
 		return AdditionalGroupRule{Source: regexp.MustCompile(src), Target: target}

@@ -1131,9 +1131,6 @@ func TestExit3WinsOverExit4(t *testing.T) {
 // (the create) is not applied. With the usual exclude_adobe_groups:
 // [_org_admin] push creates nobody. Run with USERSYNC_KNOWN_BUGS=1.
 func TestPushStrategy(t *testing.T) {
-	if os.Getenv("USERSYNC_KNOWN_BUGS") == "" {
-		t.Skip("known bug in core's push planning; set USERSYNC_KNOWN_BUGS=1")
-	}
 	f := newFixture(t, fixtureOpts{})
 	r := f.run(context.Background(), "sync", "--strategy", "push")
 	if r.code != exitOK || !strings.Contains(r.stdout, "Push to UMAPI") {
