@@ -127,25 +127,24 @@ func (Keyring) Delete(service, user string) error {
 	return err
 }
 
-// Chain asks each source in turn; the first that has the secret wins.
-// Errors other than "not found" are remembered and reported when no source
-// has it.
+// Chain asks each source in turn; the first that has the secret wins. A
+// source that fails for another reason than "not found" (a secrets file
+// others can read, a malformed file) stops the lookup with its error: falling
+// through to the next source would hide the misconfiguration. The OS
+// keyring comes last, so that a server without one still works from the
+// environment or a secrets file.
 type Chain []config.Secrets
 
 // Secret implements config.Secrets.
 func (c Chain) Secret(ctx context.Context, service, user string) (string, error) {
-	var errs []error
 	for _, s := range c {
 		v, err := s.Secret(ctx, service, user)
 		if err == nil {
 			return v, nil
 		}
 		if !errors.Is(err, config.ErrSecretNotFound) {
-			errs = append(errs, err)
+			return "", err
 		}
-	}
-	if len(errs) > 0 {
-		return "", errors.Join(errs...)
 	}
 	return "", fmt.Errorf("%w: not in the environment (%s), the secrets file or the OS keyring", config.ErrSecretNotFound, EnvName(service))
 }

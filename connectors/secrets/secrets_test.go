@@ -103,3 +103,16 @@ func TestChainOrderAndKeyring(t *testing.T) {
 		t.Errorf("second Delete = %v; want not found", err)
 	}
 }
+
+func TestChainStopsAtARefusedFile(t *testing.T) {
+	keyring.MockInit()
+	if err := (Keyring{}).Set("umapi_secret", "org", "from-keyring"); err != nil {
+		t.Fatal(err)
+	}
+	c := Chain{Env{Lookup: func(string) (string, bool) { return "", false }},
+		File{Path: writeFile(t, "umapi_secret: from-file\n", 0o644)}, Keyring{}}
+	v, err := c.Secret(context.Background(), "umapi_secret", "org")
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("Secret = %q, %v; want the world-readable file refused, not the keyring's value", v, err)
+	}
+}
