@@ -1124,12 +1124,8 @@ func TestExit3WinsOverExit4(t *testing.T) {
 // TestPushStrategy: push creates and updates, and never touches users
 // that are only in Adobe.
 //
-// It shows a bug in core (planner_adobe.go, push with --process-groups):
-// the groups removed first are all "mapped" groups, which (UST §3.2's
-// quirk) include exclude_adobe_groups, so every pushed user's command
-// removes _org_admin; UMAPI refuses that step and the rest of the command
-// (the create) is not applied. With the usual exclude_adobe_groups:
-// [_org_admin] push creates nobody. Run with USERSYNC_KNOWN_BUGS=1.
+// With the usual exclude_adobe_groups: [_org_admin], push must not remove
+// _org_admin first: UMAPI refuses that step and skips the create after it.
 func TestPushStrategy(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	r := f.run(context.Background(), "sync", "--strategy", "push")
