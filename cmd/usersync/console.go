@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,6 +48,11 @@ func (p *pipeline) console(ctx context.Context, e *env, title string) int {
 	defer db.Close()
 	b := &consoleBackend{p: p, db: db}
 	if err := tui.Run(ctx, b, tui.Options{Title: title, AltScreen: true, NoColor: e.getenv("NO_COLOR") != ""}); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// SIGINT or SIGTERM: the console finished the request in
+			// flight; the journal says what was sent.
+			return exitInterrupt
+		}
 		return fatal(e, err)
 	}
 	return b.exitCode()
