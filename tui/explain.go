@@ -76,14 +76,8 @@ func (m *Model) explainKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keys.Filter), msg.String() == "i", key.Matches(msg, keys.Ask):
 		e.input.CursorEnd()
 		return e.input.Focus()
-	case key.Matches(msg, keys.Up):
-		e.offset = max(e.offset-1, 0)
-	case key.Matches(msg, keys.Down):
-		e.offset++
-	case key.Matches(msg, keys.PageDown):
-		e.offset += 10
-	case key.Matches(msg, keys.PageUp):
-		e.offset = max(e.offset-10, 0)
+	default:
+		scrollKey(msg, &e.offset, 10)
 	}
 	return nil
 }

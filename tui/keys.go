@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // keyMap holds every binding; help and the footer are generated from it.
 type keyMap struct {
@@ -51,4 +54,23 @@ var keys = keyMap{
 	Open:        b([]string{"enter"}, "enter", "open"),
 	Back:        b([]string{"esc"}, "esc", "back"),
 	Reload:      b([]string{"r"}, "r", "reload"),
+}
+
+// scrollKey moves a scrolled pane's offset for the up, down, page-up and
+// page-down keys, page lines at a time for the page keys. It reports
+// whether msg was one of them.
+func scrollKey(msg tea.KeyMsg, off *int, page int) bool {
+	switch {
+	case key.Matches(msg, keys.Up):
+		*off = max(*off-1, 0)
+	case key.Matches(msg, keys.Down):
+		*off++
+	case key.Matches(msg, keys.PageUp):
+		*off = max(*off-page, 0)
+	case key.Matches(msg, keys.PageDown):
+		*off += page
+	default:
+		return false
+	}
+	return true
 }

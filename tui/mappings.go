@@ -28,15 +28,10 @@ func (r MappingRow) missing() bool {
 
 func (m *Model) mappingsKey(msg tea.KeyMsg) tea.Cmd {
 	s := &m.mappings
+	if scrollKey(msg, &s.offset, 10) {
+		return nil
+	}
 	switch {
-	case key.Matches(msg, keys.Up):
-		s.offset = max(s.offset-1, 0)
-	case key.Matches(msg, keys.Down):
-		s.offset++
-	case key.Matches(msg, keys.PageUp):
-		s.offset = max(s.offset-10, 0)
-	case key.Matches(msg, keys.PageDown):
-		s.offset += 10
 	case key.Matches(msg, keys.Top):
 		s.offset = 0
 	case key.Matches(msg, keys.MissingOnly):

@@ -192,15 +192,10 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	page := max(r.tableHeight-1, 1)
 	if r.zoom {
+		if scrollKey(msg, &r.zoomOff, page) {
+			return nil
+		}
 		switch {
-		case key.Matches(msg, keys.Up):
-			r.zoomOff = max(r.zoomOff-1, 0)
-		case key.Matches(msg, keys.Down):
-			r.zoomOff++
-		case key.Matches(msg, keys.PageUp):
-			r.zoomOff = max(r.zoomOff-page, 0)
-		case key.Matches(msg, keys.PageDown):
-			r.zoomOff += page
 		case key.Matches(msg, keys.Detail), key.Matches(msg, keys.Back):
 			r.zoom = false
 		case key.Matches(msg, keys.Toggle):

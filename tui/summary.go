@@ -101,16 +101,7 @@ func (m *Model) runDetailLines(d *RunDetail) []string {
 func (m *Model) summaryKey(msg tea.KeyMsg) tea.Cmd {
 	s := &m.summary
 	if s.detail != nil {
-		switch {
-		case key.Matches(msg, keys.Up):
-			s.detailOff = max(s.detailOff-1, 0)
-		case key.Matches(msg, keys.Down):
-			s.detailOff++
-		case key.Matches(msg, keys.PageUp):
-			s.detailOff = max(s.detailOff-10, 0)
-		case key.Matches(msg, keys.PageDown):
-			s.detailOff += 10
-		case key.Matches(msg, keys.Back):
+		if !scrollKey(msg, &s.detailOff, 10) && key.Matches(msg, keys.Back) {
 			s.detail = nil
 		}
 		return nil
