@@ -96,3 +96,12 @@ func (r *recorder) Throttled(w core.ThrottleWait) {
 }
 
 func (r *recorder) ChangeDone(core.ChangeResult) {}
+
+func mustParse(tb testing.TB, file, text string) *config.Node {
+	tb.Helper()
+	n, err := config.Parse(file, []byte(text), "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
