@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -55,7 +58,15 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 	c := &client{cfg: cfg, base: base, http: cfg.HTTPClient, clock: cfg.Clock, log: log,
 		maxAttempts: cfg.MaxAttempts, baseDelay: cfg.BaseDelay}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: 120 * time.Second}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		roots, err := extraRoots()
+		if err != nil {
+			return nil, err
+		}
+		if roots != nil {
+			tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		}
+		c.http = &http.Client{Timeout: 120 * time.Second, Transport: tr}
 	}
 	if c.clock == nil {
 		c.clock = core.SystemClock{}
@@ -67,6 +78,31 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 		c.baseDelay = RetryBaseDelay
 	}
 	return c, nil
+}
+
+// extraRoots returns the system roots plus the PEM bundle named by
+// SSL_CERT_FILE or REQUESTS_CA_BUNDLE (for TLS-inspecting proxies); nil
+// when neither is set.
+func extraRoots() (*x509.CertPool, error) {
+	from, bundle := "SSL_CERT_FILE", os.Getenv("SSL_CERT_FILE")
+	if bundle == "" {
+		from, bundle = "REQUESTS_CA_BUNDLE", os.Getenv("REQUESTS_CA_BUNDLE")
+	}
+	if bundle == "" {
+		return nil, nil
+	}
+	pemData, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, core.Errorf(core.CodeInvalidInput, "google", "%s: %v", from, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, core.Errorf(core.CodeInvalidInput, "google", "%s %s: no PEM certificate found", from, bundle)
+	}
+	return pool, nil
 }
 
 // endpoint makes a Directory API URL.
