@@ -186,7 +186,7 @@ func TestConfig(t *testing.T) {
 	dir := filepath.Dir(key)
 	for _, tc := range []struct {
 		name, yaml, wantErr string
-		check              func(Config) string
+		check               func(Config) string
 	}{
 		{name: "defaults", yaml: "service_account_key_file: key.json\nsubject: admin@example.org\n", check: func(c Config) string {
 			if c.Customer != "my_customer" || c.APIHost != DefaultAPIHost || c.KeyFile != key ||
