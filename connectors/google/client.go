@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/usersync/usersync/core"
@@ -38,12 +39,19 @@ type client struct {
 	maxAttempts int
 	baseDelay   time.Duration
 
-	token    string
-	tokenExp time.Time
+	tok      *tokenCache
 	requests int
 }
 
-func newClient(cfg Config, log *slog.Logger) (*client, error) {
+// tokenCache keeps the access token between reads of one Source, until it
+// expires.
+type tokenCache struct {
+	mu    sync.Mutex
+	token string
+	exp   time.Time
+}
+
+func newClient(cfg Config, tok *tokenCache, log *slog.Logger) (*client, error) {
 	if cfg.Key == nil || cfg.Key.private == nil {
 		return nil, core.Errorf(core.CodeInvalidInput, "google", "no service account key")
 	}
@@ -56,7 +64,10 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 		return nil, core.Errorf(core.CodeInvalidInput, "google", "invalid admin_api_host %q", host)
 	}
 	c := &client{cfg: cfg, base: base, http: cfg.HTTPClient, clock: cfg.Clock, log: log,
-		maxAttempts: cfg.MaxAttempts, baseDelay: cfg.BaseDelay}
+		maxAttempts: cfg.MaxAttempts, baseDelay: cfg.BaseDelay, tok: tok}
+	if c.tok == nil {
+		c.tok = &tokenCache{}
+	}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		roots, err := extraRoots()
@@ -139,9 +150,10 @@ func (c *client) assertion(now time.Time) (string, error) {
 
 // accessToken returns the cached token, or fetches one at token_uri.
 func (c *client) accessToken(ctx context.Context, r core.Reporter) (string, error) {
-	now := c.clock.Now()
-	if c.token != "" && now.Before(c.tokenExp) {
-		return c.token, nil
+	c.tok.mu.Lock()
+	defer c.tok.mu.Unlock()
+	if c.tok.token != "" && c.clock.Now().Before(c.tok.exp) {
+		return c.tok.token, nil
 	}
 	const op = "google token"
 	var lastErr error
@@ -205,10 +217,19 @@ func (c *client) accessToken(ctx context.Context, r core.Reporter) (string, erro
 			exp = 3600
 		}
 		// A minute's margin, so a token is not used as it expires.
-		c.token, c.tokenExp = tr.AccessToken, c.clock.Now().Add(time.Duration(exp)*time.Second-time.Minute)
-		return c.token, nil
+		c.tok.token, c.tok.exp = tr.AccessToken, c.clock.Now().Add(time.Duration(exp)*time.Second-time.Minute)
+		return c.tok.token, nil
 	}
 	return "", fmt.Errorf("%w (gave up after %d attempts)", lastErr, c.maxAttempts)
+}
+
+// forgetToken drops a token the API refused, so the next call fetches one.
+func (c *client) forgetToken(tok string) {
+	c.tok.mu.Lock()
+	defer c.tok.mu.Unlock()
+	if c.tok.token == tok {
+		c.tok.token = ""
+	}
 }
 
 // googleError is the error document of Google APIs.
@@ -291,7 +312,8 @@ func (c *client) getJSON(ctx context.Context, op string, u *url.URL, out any, r 
 			continue
 		case resp.StatusCode == http.StatusUnauthorized:
 			if !renewed {
-				renewed, c.token = true, ""
+				renewed = true
+				c.forgetToken(tok)
 				attempt--
 				continue
 			}

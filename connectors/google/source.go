@@ -16,6 +16,7 @@ import (
 type Source struct {
 	cfg Config
 	log *slog.Logger
+	tok tokenCache
 }
 
 var _ core.Source = (*Source)(nil)
@@ -50,7 +51,7 @@ func (s *Source) Users(ctx context.Context, q core.SourceQuery, r core.Reporter)
 	if q.WantMemberGroups {
 		s.log.Warn("additional-group rules are not supported by the Google connector and are ignored for Google users")
 	}
-	c, err := newClient(s.cfg, s.log)
+	c, err := newClient(s.cfg, &s.tok, s.log)
 	if err != nil {
 		return core.DirectoryResult{}, err
 	}

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -267,5 +269,91 @@ func TestFormatPaths(t *testing.T) {
 		if got, _, _ := f.Render(user); got != tc.want {
 			t.Errorf("Render(%q) = %q; want %q", tc.format, got, tc.want)
 		}
+	}
+}
+
+// fakeClock is a settable clock whose waits end at once.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	now := c.t
+	c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	ch <- now
+	return ch
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestTokenCachedUntilExpiry(t *testing.T) {
+	f := directory()
+	f.ThrottleEvery = 0
+	base, key := startFake(t, f, nil)
+	src := newSource(t, base, key, "")
+	// An hour behind, so that after the hour passes the assertion's iat is
+	// the fake's present.
+	clock := &fakeClock{t: time.Now().Add(-time.Hour + time.Minute)}
+	src.cfg.Clock = clock
+	tokens := func() int {
+		n := 0
+		for _, p := range f.Paths() {
+			if p == "/token" {
+				n++
+			}
+		}
+		return n
+	}
+	q := core.SourceQuery{Groups: []string{"design@example.org"}}
+	for range 2 {
+		if _, err := src.Users(context.Background(), q, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := tokens(); n != 1 {
+		t.Errorf("%d token requests for two reads within the hour; want 1", n)
+	}
+	clock.advance(time.Hour)
+	if _, err := src.Users(context.Background(), q, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := tokens(); n != 2 {
+		t.Errorf("%d token requests after the token expired; want 2", n)
+	}
+}
+
+func TestBackoffDoublesWithoutSleeping(t *testing.T) {
+	f := directory()
+	f.ThrottleEvery = 0
+	f.FailGroup, f.FailPage = "design@example.org", 1
+	base, key := startFake(t, f, nil)
+	src := newSource(t, base, key, "")
+	src.cfg.BaseDelay = time.Second // the default; the fake clock makes it instant
+	src.cfg.Clock = &fakeClock{t: time.Now()}
+	rep := &recorder{}
+	if _, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"design@example.org"}}, rep); err == nil {
+		t.Fatal("Users succeeded; want the failing page's error")
+	}
+	var waits []time.Duration
+	for _, w := range rep.throttled {
+		waits = append(waits, w.Wait)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
+	if diff := cmp.Diff(want, waits); diff != "" {
+		t.Errorf("back-off waits differ (-want +got):\n%s", diff)
 	}
 }
