@@ -15,6 +15,7 @@ import (
 
 	"github.com/usersync/usersync/connectors/google"
 	"github.com/usersync/usersync/connectors/google/googlefake"
+	"github.com/usersync/usersync/core/config"
 )
 
 // The Google end-to-end tests run the real commands against the UMAPI
@@ -212,5 +213,22 @@ func TestGoogleInitExample(t *testing.T) {
 	main, _ := os.ReadFile(filepath.Join(dir, "user-sync-config.yml"))
 	if !strings.Contains(string(main), "# google: connector-google.yml") {
 		t.Error("user-sync-config.yml does not mention connector-google.yml")
+	}
+	// With a key file in place the example parses as written.
+	googleKeysOnce.Do(func() { googleTrusted, googleOther = googlefake.NewKey(), googlefake.NewKey() })
+	key := googlefake.KeyFile(googleTrusted, googleClientEmail, "https://oauth2.googleapis.com/token")
+	if err := os.WriteFile(filepath.Join(dir, "service-account-key.json"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := config.Parse(filepath.Join(dir, "connector-google.yml"), b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := google.ParseConfig(context.Background(), n)
+	if err != nil {
+		t.Fatalf("connector-google.yml from init: %v", err)
+	}
+	if c.Customer != "my_customer" || c.Subject != "admin@example.com" || c.CountryCodeFormat.String() != google.DefaultCountryFormat {
+		t.Errorf("connector-google.yml from init parses as %+v", c)
 	}
 }
