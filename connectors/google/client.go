@@ -292,10 +292,12 @@ func (c *client) getJSON(ctx context.Context, op string, u *url.URL, out any, r 
 		}
 		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 		resp.Body.Close()
-		msg, reason := parseError(body)
-		detail := ""
-		if msg != "" {
-			detail = ": " + msg
+		var msg, reason, detail string
+		if resp.StatusCode != http.StatusOK {
+			// Only failures carry Google's error document.
+			if msg, reason = parseError(body); msg != "" {
+				detail = ": " + msg
+			}
 		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode == http.StatusForbidden && rateReasons[reason]):
