@@ -357,3 +357,14 @@ func TestBackoffDoublesWithoutSleeping(t *testing.T) {
 		t.Errorf("back-off waits differ (-want +got):\n%s", diff)
 	}
 }
+
+func TestUnreadableNestedGroupFailsClosed(t *testing.T) {
+	f := directory()
+	f.ThrottleEvery = 0
+	f.Groups[2].Members = append(f.Groups[2].Members, googlefake.Member{Type: "GROUP", ID: "gone"})
+	base, key := startFake(t, f, nil)
+	res, err := newSource(t, base, key, "").Users(context.Background(), core.SourceQuery{Groups: []string{"design@example.org"}}, nil)
+	if err == nil || len(res.Users) != 0 || core.Code(err) != core.CodeNotFound || !strings.Contains(err.Error(), `nested in "design@example.org"`) {
+		t.Errorf("Users with a nested group that cannot be read = %d users, %v; want a not-found error naming the mapped group", len(res.Users), err)
+	}
+}
