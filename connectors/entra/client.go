@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/usersync/usersync/core"
@@ -33,18 +34,27 @@ type client struct {
 	log         *slog.Logger
 	maxAttempts int
 
-	token   Secret
-	expires time.Time
+	tok *tokenCache
 	// requests counts Graph requests (not token requests).
 	requests int
 }
 
-func newClient(cfg Config, log *slog.Logger) (*client, error) {
+// tokenCache holds an access token until shortly before it expires.
+type tokenCache struct {
+	mu      sync.Mutex
+	token   Secret
+	expires time.Time
+}
+
+func newClient(cfg Config, log *slog.Logger, tok *tokenCache) (*client, error) {
 	graph, err := url.Parse(cfg.GraphHost)
 	if err != nil || graph.Host == "" {
 		return nil, core.Errorf(core.CodeInvalidInput, "entra", "invalid graph_host %q", cfg.GraphHost)
 	}
-	c := &client{cfg: cfg, graph: graph, http: cfg.HTTPClient, clock: cfg.Clock, log: log, maxAttempts: cfg.MaxAttempts}
+	if tok == nil {
+		tok = &tokenCache{}
+	}
+	c := &client{tok: tok, cfg: cfg, graph: graph, http: cfg.HTTPClient, clock: cfg.Clock, log: log, maxAttempts: cfg.MaxAttempts}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		if roots, err := extraRoots(); err != nil {
@@ -97,8 +107,10 @@ type tokenError struct {
 // accessToken returns the cached token, or asks for a new one when there
 // is none or it expires within a minute.
 func (c *client) accessToken(ctx context.Context, r core.Reporter) (Secret, error) {
-	if c.token != "" && c.clock.Now().Before(c.expires) {
-		return c.token, nil
+	c.tok.mu.Lock()
+	defer c.tok.mu.Unlock()
+	if c.tok.token != "" && c.clock.Now().Before(c.tok.expires) {
+		return c.tok.token, nil
 	}
 	const op = "entra token"
 	endpoint := c.cfg.AuthorityHost + "/" + url.PathEscape(c.cfg.TenantID) + "/oauth2/v2.0/token"
@@ -162,12 +174,21 @@ func (c *client) accessToken(ctx context.Context, r core.Reporter) (Secret, erro
 		// Renew a minute early (or at half-life for very short tokens) so a
 		// token never expires between the check and the request.
 		margin := min(time.Minute, time.Duration(secs)*time.Second/2)
-		c.token = Secret(tok.AccessToken)
-		c.expires = c.clock.Now().Add(time.Duration(secs)*time.Second - margin)
+		c.tok.token = Secret(tok.AccessToken)
+		c.tok.expires = c.clock.Now().Add(time.Duration(secs)*time.Second - margin)
 		c.log.Debug("got a Graph access token", "expires_in", secs)
-		return c.token, nil
+		return c.tok.token, nil
 	}
 	return "", fmt.Errorf("%w (gave up after %d attempts)", lastErr, c.maxAttempts)
+}
+
+// drop forgets token if it is still the cached one (Graph refused it).
+func (t *tokenCache) drop(token Secret) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token == token {
+		t.token = ""
+	}
 }
 
 // describeTokenError renders the identity platform's error and the first
@@ -278,7 +299,7 @@ func (c *client) get(ctx context.Context, op, rawURL string, advanced bool, r co
 		case st == http.StatusUnauthorized:
 			if !renewed {
 				renewed = true
-				c.token = ""
+				c.tok.drop(token)
 				attempt--
 				continue
 			}

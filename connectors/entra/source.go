@@ -17,6 +17,8 @@ import (
 type Source struct {
 	cfg Config
 	log *slog.Logger
+	// tok is the access token, shared by Users calls until it expires.
+	tok *tokenCache
 }
 
 var _ core.Source = (*Source)(nil)
@@ -35,7 +37,7 @@ func New(cfg Config, logger *slog.Logger) *Source {
 	if cfg.GraphHost == "" {
 		cfg.GraphHost = DefaultGraphHost
 	}
-	return &Source{cfg: cfg, log: logger.With("connector", "entra")}
+	return &Source{cfg: cfg, log: logger.With("connector", "entra"), tok: &tokenCache{}}
 }
 
 // Users reads the users q asks for. A requested group that Entra does not
@@ -48,7 +50,7 @@ func (s *Source) Users(ctx context.Context, q core.SourceQuery, r core.Reporter)
 	if q.WantMemberGroups {
 		s.log.Warn("additional-group rules are not supported by the Entra connector and are ignored for Entra users")
 	}
-	c, err := newClient(s.cfg, s.log)
+	c, err := newClient(s.cfg, s.log, s.tok)
 	if err != nil {
 		return core.DirectoryResult{}, err
 	}

@@ -119,7 +119,7 @@ func tokenError(w http.ResponseWriter, status int, code string, aadsts int, msg 
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"error": code,
 		"error_description": fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: 0000\r\nCorrelation ID: 0000\r\nTimestamp: 2026-01-01 00:00:00Z", aadsts, msg),
-		"error_codes": []int{aadsts}, "trace_id": "0000", "correlation_id": "0000"})
+		"error_codes":       []int{aadsts}, "trace_id": "0000", "correlation_id": "0000"})
 }
 
 // ServeHTTP routes a request.
