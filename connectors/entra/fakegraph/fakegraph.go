@@ -70,6 +70,8 @@ type Server struct {
 	cursors map[string]*cursor
 	seq     int
 	uris    []string
+	// byID indexes Users on first use; set the fields before serving.
+	byID map[string]*User
 }
 
 // Stats counts what the server saw.
@@ -288,10 +290,13 @@ func (s *Server) group(id string) *Group {
 // transitiveUsers expands nested groups, each group once (so a cycle
 // ends), each user once.
 func (s *Server) transitiveUsers(g *Group) []User {
-	byID := map[string]*User{}
-	for i := range s.Users {
-		byID[s.Users[i].ID] = &s.Users[i]
+	if s.byID == nil {
+		s.byID = map[string]*User{}
+		for i := range s.Users {
+			s.byID[s.Users[i].ID] = &s.Users[i]
+		}
 	}
+	byID := s.byID
 	var out []User
 	seenUser, seenGroup := map[string]bool{}, map[string]bool{g.ID: true}
 	queue := []*Group{g}
