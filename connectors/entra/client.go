@@ -204,7 +204,7 @@ func describeTokenError(body []byte) string {
 	if desc == "" {
 		return ": " + e.Error
 	}
-	return ": " + e.Error + ": " + strings.TrimSpace(desc)
+	return ": " + e.Error + ": " + strings.TrimRight(strings.TrimSpace(desc), ".")
 }
 
 // graphError is Graph's error document.
