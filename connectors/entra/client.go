@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/usersync/usersync/core"
@@ -36,7 +37,7 @@ type client struct {
 
 	tok *tokenCache
 	// requests counts Graph requests (not token requests).
-	requests int
+	requests atomic.Int64
 }
 
 // tokenCache holds an access token until shortly before it expires.
@@ -262,7 +263,7 @@ func (c *client) get(ctx context.Context, op, rawURL string, advanced bool, r co
 		if advanced {
 			req.Header.Set("ConsistencyLevel", "eventual")
 		}
-		c.requests++
+		c.requests.Add(1)
 		resp, err := c.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {

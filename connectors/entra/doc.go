@@ -18,7 +18,8 @@
 // they carry "ConsistencyLevel: eventual" and $count=true. Whatever the
 // filter, an account whose accountEnabled is false is never returned.
 //
-// Paging follows @odata.nextLink exactly as Graph returns it, and only to
+// Groups are read four at a time and merged in the order asked. Paging
+// follows @odata.nextLink exactly as Graph returns it, and only to
 // the configured graph_host. 429, 503 and 504 are retried after
 // Retry-After (or a backoff when Graph sends none); every wait is reported
 // through core.Reporter.Throttled. A failed page, an unreadable group or a

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/usersync/usersync/core"
@@ -61,9 +63,13 @@ func (s *Source) Users(ctx context.Context, q core.SourceQuery, r core.Reporter)
 		return core.DirectoryResult{}, err
 	}
 	st.progress(true)
-	s.log.Info("read Entra users", "users", len(res.Users), "groups", st.groups, "requests", c.requests)
+	s.log.Info("read Entra users", "users", len(res.Users), "groups", st.groups.Load(), "requests", c.requests.Load())
 	return res, nil
 }
+
+// groupWorkers is how many groups are read at once: enough to hide
+// Graph's latency, few enough to stay clear of its per-app limits.
+const groupWorkers = 4
 
 func (st *readState) read(ctx context.Context, q core.SourceQuery) (core.DirectoryResult, error) {
 	var res core.DirectoryResult
@@ -72,55 +78,118 @@ func (st *readState) read(ctx context.Context, q core.SourceQuery) (core.Directo
 			return res, err
 		}
 	}
+	var names []string
 	seen := map[string]bool{}
 	for _, group := range q.Groups {
-		name := strings.TrimSpace(group)
-		if seen[name] {
+		if name := strings.TrimSpace(group); !seen[name] {
+			seen[name] = true
+			names = append(names, group)
+		}
+	}
+	// Groups are read in parallel and merged in the order asked, so the
+	// result does not depend on which read finished first. The first
+	// failure cancels the others.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]groupRead, len(names))
+	sem := make(chan struct{}, groupWorkers)
+	var wg sync.WaitGroup
+	for i, group := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i].err = &core.Error{Code: core.CodeCanceled, Op: "entra", Err: ctx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			results[i] = st.readGroup(ctx, group, !q.AllUsers)
+			if results[i].err != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// Report the first failure in request order that is not merely the
+	// cancellation another failure caused.
+	var firstErr error
+	for _, r := range results {
+		if r.err == nil {
 			continue
 		}
-		seen[name] = true
-		id, err := st.findGroup(ctx, name)
-		if err != nil {
-			return res, err
+		if firstErr == nil || core.Code(firstErr) == core.CodeCanceled && core.Code(r.err) != core.CodeCanceled {
+			firstErr = r.err
 		}
-		if id == "" {
-			st.log.Warn("no Entra group has this displayName", "group", name)
+	}
+	if firstErr != nil {
+		return res, firstErr
+	}
+	for i, group := range names {
+		r := results[i]
+		if r.missing {
+			st.log.Warn("no Entra group has this displayName", "group", strings.TrimSpace(group))
 			res.MissingGroups = append(res.MissingGroups, group)
 			continue
 		}
-		if err := st.readMembers(ctx, group, id, !q.AllUsers); err != nil {
-			return res, err
+		for _, m := range r.members {
+			st.merge(group, m, !q.AllUsers)
 		}
-		st.groups++
-		st.progress(false)
+		st.log.Debug("read Entra group", "group", group, "members", len(r.members))
 	}
 	res.Users = st.users
 	return res, nil
 }
 
+// groupRead is what one group's read found.
+type groupRead struct {
+	missing bool
+	members []member
+	err     error
+}
+
+// member is one enabled user among a group's transitive members; user is
+// set (ok) when the member was converted.
+type member struct {
+	id   string
+	user core.DirectoryUser
+	ok   bool
+}
+
 // readState is one Users call's accumulated result.
 type readState struct {
 	*Source
-	c        *client
-	r        core.Reporter
-	selects  string
-	ext      []string
-	users    []core.DirectoryUser
-	byID     map[string]int // object id -> index in users
-	groups   int
-	pages    int
-	lastSent time.Time
+	c       *client
+	r       core.Reporter
+	selects string
+	ext     []string
+	users   []core.DirectoryUser
+	byID    map[string]int // object id -> index in users
+
+	// Counters for progress reports, updated by the group readers.
+	groups, pages, seen atomic.Int64
+	mu                  sync.Mutex // guards lastSent and the reports
+	lastSent            time.Time
 }
 
 // progress reports at most about ten times a second; the final report
 // always goes out.
+// Users counts the user records read so far (a user in two groups
+// twice) until the final report, which counts distinct users.
 func (st *readState) progress(done bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	now := st.c.clock.Now()
 	if !done && !st.lastSent.IsZero() && now.Sub(st.lastSent) < 100*time.Millisecond {
 		return
 	}
 	st.lastSent = now
-	st.r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: len(st.users), Groups: st.groups, Pages: st.pages, Done: done})
+	users := int(st.seen.Load())
+	if done {
+		users = len(st.users)
+	}
+	st.r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: users, Groups: int(st.groups.Load()), Pages: int(st.pages.Load()), Done: done})
 }
 
 // selectList is the $select of user reads: the object id, accountEnabled
@@ -187,10 +256,15 @@ func (st *readState) readUsers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		st.pages++
+		st.pages.Add(1)
 		for _, raw := range p.Value {
-			if _, err := st.add("", raw, true); err != nil {
+			m, ok, err := st.member("", raw, true)
+			if err != nil {
 				return err
+			}
+			if ok {
+				st.seen.Add(1)
+				st.merge("", m, true)
 			}
 		}
 		st.progress(false)
@@ -211,7 +285,7 @@ func (st *readState) findGroup(ctx context.Context, name string) (string, error)
 		if err != nil {
 			return "", err
 		}
-		st.pages++
+		st.pages.Add(1)
 		for _, g := range p.Value {
 			id, _ := g["id"].(string)
 			dn, _ := g["displayName"].(string)
@@ -233,10 +307,15 @@ func (st *readState) findGroup(ctx context.Context, name string) (string, error)
 		len(ids), name, strings.Join(ids, ", "))
 }
 
-// readMembers pages through a group's transitive members cast to users.
-// With create set, members become users; otherwise (--users all) only
-// users already read get the group.
-func (st *readState) readMembers(ctx context.Context, group, id string, create bool) error {
+// readGroup finds a group and pages through its transitive members cast
+// to users. With create set, members are converted to users; otherwise
+// (--users all) only their ids are read, to attach the group to users
+// already read.
+func (st *readState) readGroup(ctx context.Context, group string, create bool) groupRead {
+	id, err := st.findGroup(ctx, strings.TrimSpace(group))
+	if err != nil || id == "" {
+		return groupRead{missing: id == "", err: err}
+	}
 	selects := st.selects
 	if !create {
 		selects = "id,accountEnabled"
@@ -246,62 +325,67 @@ func (st *readState) readMembers(ctx context.Context, group, id string, create b
 	// query: Graph wants ConsistencyLevel: eventual and $count=true.
 	query.Set("$count", "true")
 	next := st.c.endpoint("/groups/"+url.PathEscape(id)+"/transitiveMembers/microsoft.graph.user", query)
-	members, kept := 0, 0
+	var out groupRead
 	for n := 1; next != ""; n++ {
 		p, err := st.c.get(ctx, fmt.Sprintf("entra members of group %q page %d", group, n), next, true, st.r)
 		if err != nil {
-			return err
+			return groupRead{err: err}
 		}
-		st.pages++
+		st.pages.Add(1)
 		for _, raw := range p.Value {
-			members++
-			ok, err := st.add(group, raw, create)
+			m, ok, err := st.member(group, raw, create)
 			if err != nil {
-				return err
+				return groupRead{err: err}
 			}
 			if ok {
-				kept++
+				out.members = append(out.members, m)
+				st.seen.Add(1)
 			}
 		}
 		st.progress(false)
 		next = p.NextLink
 	}
-	st.log.Debug("read Entra group", "group", group, "members", members, "users", kept)
-	return nil
+	st.groups.Add(1)
+	st.progress(false)
+	return out
 }
 
-// add records one user (create) or one membership of a user already read.
-func (st *readState) add(group string, raw map[string]any, create bool) (bool, error) {
+// member checks one user object: disabled accounts are dropped (ok
+// false); with create, the user is converted.
+func (st *readState) member(group string, raw map[string]any, create bool) (member, bool, error) {
 	id, _ := raw["id"].(string)
 	if id == "" {
-		return false, core.Errorf(core.CodeInconsistent, "entra", "a user without an id in %s", where(group))
+		return member{}, false, core.Errorf(core.CodeInconsistent, "entra", "a user without an id in %s", where(group))
 	}
 	if enabled, ok := raw["accountEnabled"].(bool); ok && !enabled {
-		return false, nil
+		return member{}, false, nil
 	}
-	if i, ok := st.byID[id]; ok {
+	m := member{id: id}
+	if create {
+		m.user, m.ok = st.convert(id, raw)
+	}
+	return m, true, nil
+}
+
+// merge records a member: a user already read gets the group; a new
+// converted user is added (create) with it.
+func (st *readState) merge(group string, m member, create bool) {
+	if i, ok := st.byID[m.id]; ok {
 		u := &st.users[i]
 		if group != "" && !slices.Contains(u.Groups, group) {
 			u.Groups = append(u.Groups, group)
 		}
-		return true, nil
+		return
 	}
-	if !create {
-		return false, nil
+	if !create || !m.ok {
+		return
 	}
-	if _, seen := st.byID[id]; seen {
-		return false, nil
-	}
-	u, ok := st.convert(id, raw)
-	if !ok {
-		return false, nil
-	}
+	u := m.user
 	if group != "" {
 		u.Groups = []string{group}
 	}
-	st.byID[id] = len(st.users)
+	st.byID[m.id] = len(st.users)
 	st.users = append(st.users, u)
-	return true, nil
 }
 
 func where(group string) string {

@@ -367,3 +367,26 @@ func TestExtendedAndFormats(t *testing.T) {
 	}
 	t.Error("ana not read")
 }
+
+// TestParallelReadsMergeInOrder: groups are read in parallel, but the
+// result lists users and their groups in the order the groups were asked.
+func TestParallelReadsMergeInOrder(t *testing.T) {
+	src, _ := newSource(t, tenant(), "")
+	q := core.SourceQuery{Groups: []string{"Marketing", "Contractors", "Design", "O'Brien's Team"}}
+	first, err := src.Users(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Users[0].Email != "wei@example.org" || !slices.Equal(first.Users[0].Groups, []string{"Marketing", "Contractors", "Design"}) {
+		t.Errorf("first user = %s %q; want wei in Marketing, Contractors, Design", first.Users[0].Email, first.Users[0].Groups)
+	}
+	for range 5 {
+		again, err := src.Users(context.Background(), q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(first, again); d != "" {
+			t.Fatalf("a second read differs (-first +again):\n%s", d)
+		}
+	}
+}
