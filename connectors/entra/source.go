@@ -171,6 +171,7 @@ type readState struct {
 	groups, pages, seen atomic.Int64
 	mu                  sync.Mutex // guards lastSent and the reports
 	lastSent            time.Time
+	noEmail             sync.Map // ids of users skipped for want of an email
 }
 
 // progress reports at most about ten times a second; the final report
@@ -407,7 +408,10 @@ func (st *readState) convert(id string, raw map[string]any) (core.DirectoryUser,
 	email, missing, _ := cfg.EmailFormat.Render(raw)
 	email = strings.TrimSpace(email)
 	if email == "" {
-		st.log.Warn("skipping Entra user: empty email attribute", "id", id, "userPrincipalName", upn, "attribute", missing)
+		// Once per user, though it may be a member of several groups.
+		if _, warned := st.noEmail.LoadOrStore(id, true); !warned {
+			st.log.Warn("skipping Entra user: empty email attribute", "id", id, "userPrincipalName", upn, "attribute", missing)
+		}
 		return core.DirectoryUser{}, false
 	}
 	origin := "entra user " + id

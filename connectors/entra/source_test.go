@@ -390,3 +390,21 @@ func TestParallelReadsMergeInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestUserWithoutEmailSkipped(t *testing.T) {
+	f := tenant()
+	delete(f.Users[1].Props, "mail") // bo, in Design through Contractors
+	src, _ := newSource(t, f, "")
+	res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Design", "Contractors"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range res.Users {
+		if u.Email == "" || u.Origin == "entra user u-bo (bo@example.org)" {
+			t.Errorf("user without mail selected: %+v", u)
+		}
+	}
+	if len(res.Users) != 4 {
+		t.Errorf("%d users; want 4", len(res.Users))
+	}
+}
