@@ -27,7 +27,8 @@ func cmdCredentials(ctx context.Context, e *env, args []string) int {
 
 KEY is the value of a secure_X_key setting; USER is the identity UST pairs it with:
 the org_id (connector-umapi.yml, connector-adobe-console.yml), the LDAP username
-(connector-ldap.yml) or the Okta host (connector-okta.yml).
+(connector-ldap.yml), the Okta host (connector-okta.yml) or the client_id
+(connector-entra.yml).
 'set' reads the secret from standard input (without echo at a terminal).`)
 	fs.StringVar(&user, "user", "", "the keyring user the secret belongs to (required)")
 	fs.BoolVar(&show, "show", false, "with get: print the secret itself (otherwise only whether it is set)")

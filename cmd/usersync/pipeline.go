@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/usersync/usersync/connectors/adobeconsole"
 	"github.com/usersync/usersync/connectors/csv"
+	"github.com/usersync/usersync/connectors/entra"
 	"github.com/usersync/usersync/connectors/google"
 	"github.com/usersync/usersync/connectors/ldap"
 	"github.com/usersync/usersync/connectors/okta"
@@ -266,6 +267,18 @@ func (p *pipeline) buildSource(ctx context.Context, sec config.Secrets) (core.So
 			c.UserIdentityType = p.opts.DefaultIdentityType
 		}
 		return google.New(c, named(p.log, loggerName(c.LoggerName, "google"))), nil
+	case "entra":
+		if node == nil {
+			return nil, fmt.Errorf("directory_users.connectors.entra: the entra connector needs a connector-entra.yml")
+		}
+		c, err := entra.ParseConfig(ctx, node, sec)
+		if err != nil {
+			return nil, err
+		}
+		if c.UserIdentityType == "" {
+			c.UserIdentityType = p.opts.DefaultIdentityType
+		}
+		return entra.New(c, named(p.log, loggerName(c.LoggerName, "entra"))), nil
 	case "adobe_console":
 		if node == nil {
 			return nil, fmt.Errorf("directory_users.connectors.adobe_console: the adobe_console connector needs a connector-adobe-console.yml")
@@ -285,7 +298,7 @@ func (p *pipeline) buildSource(ctx context.Context, sec config.Secrets) (core.So
 		}
 		return adobeconsole.New(c, t, named(p.log, "connector")), nil
 	}
-	return nil, fmt.Errorf("unknown connector %q (ldap, okta, google, adobe_console or csv)", inv.Connector)
+	return nil, fmt.Errorf("unknown connector %q (ldap, okta, entra, google, adobe_console or csv)", inv.Connector)
 }
 
 func (p *pipeline) buildTarget(u *config.UMAPIConfig) (*umapi.Client, error) {

@@ -155,7 +155,7 @@ func (f *SyncFlags) AddFlags(fs *pflag.FlagSet) {
 	str(&f.ConfigFilename, "config-filename", "c", "main configuration file (default "+DefaultConfigFile+")")
 	str(&f.ConfigFileEncoding, "config-file-encoding", "", "encoding of every configuration file (default utf8)")
 	greedy(&f.Users, "users", "directory users to sync: all | mapped | group LIST | file PATH")
-	greedy(&f.Connector, "connector", "identity source: ldap | okta | google | adobe_console | csv PATH")
+	greedy(&f.Connector, "connector", "identity source: ldap | okta | entra | google | adobe_console | csv PATH")
 	greedy(&f.AdobeUsers, "adobe-users", "Adobe users to read: all | mapped | group LIST")
 	greedy(&f.AdobeOnlyUserAction, "adobe-only-user-action",
 		"Adobe-only users: preserve | exclude | write-file PATH | delete | remove | remove-adobe-groups")

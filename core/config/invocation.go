@@ -157,7 +157,7 @@ func overlay(base, top *SyncFlags, from map[string]*Node) *SyncFlags {
 // Invocation is the outcome of resolving the sync options (UST §1.3-1.4)
 // beyond what core.Options holds.
 type Invocation struct {
-	// Connector is the identity source: ldap, okta, google, adobe_console or csv.
+	// Connector is the identity source: ldap, okta, entra, google, adobe_console or csv.
 	Connector string
 	// UsersFile is the CSV users file of --connector csv PATH or
 	// --users file PATH, relative to the working directory.
@@ -267,7 +267,7 @@ func resolveOptions(f *SyncFlags, from map[string]*Node, o *core.Options) (*Invo
 		conn = []string{"ldap"}
 	}
 	switch v := verb(conn); v {
-	case "ldap", "okta", "adobe_console", "google":
+	case "ldap", "okta", "entra", "google", "adobe_console":
 		if len(conn) > 1 {
 			return nil, r.fail("connector", "the %s connector takes no file, but %q was given", v, conn[1])
 		}
@@ -278,7 +278,7 @@ func resolveOptions(f *SyncFlags, from map[string]*Node, o *core.Options) (*Invo
 		}
 		inv.Connector, inv.UsersFile = "csv", conn[1]
 	default:
-		return nil, r.fail("connector", "unknown connector %q: use ldap, okta, google, adobe_console or csv PATH", conn[0])
+		return nil, r.fail("connector", "unknown connector %q: use ldap, okta, entra, google, adobe_console or csv PATH", conn[0])
 	}
 
 	// Rules 3-4: the Adobe-only action.

@@ -49,7 +49,7 @@ type Config struct {
 	// connection settings.
 	UMAPI map[string]*UMAPIConfig
 	// DirectoryConnectorFiles maps each connector named under
-	// directory_users.connectors (ldap, csv, okta, adobe_console, google) to its
+	// directory_users.connectors (ldap, csv, okta, entra, google, adobe_console) to its
 	// files, absolute, in merge order.
 	DirectoryConnectorFiles map[string][]string
 	// DirectoryConnectors holds the parsed, merged file of the selected
@@ -79,7 +79,7 @@ type Extension struct {
 }
 
 // The directory connectors UST knows.
-var directoryConnectors = []string{"ldap", "okta", "csv", "adobe_console", "google"}
+var directoryConnectors = []string{"ldap", "okta", "entra", "csv", "adobe_console", "google"}
 
 // Load reads the main configuration file at path and every file it names,
 // applies the sync flags and checks everything with UST's rules (§1-2).

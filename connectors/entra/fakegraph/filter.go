@@ -1,0 +1,110 @@
+package fakegraph
+
+import (
+	"fmt"
+	"strings"
+)
+
+// clause is "prop op literal".
+type clause struct {
+	prop, op string
+	value    any // string, bool or nil
+}
+
+type filter []clause
+
+// advanced reports whether Graph would need an advanced query for f.
+func (f filter) advanced() bool {
+	for _, c := range f {
+		if c.op == "ne" {
+			return true
+		}
+	}
+	return false
+}
+
+func (f filter) match(obj map[string]any) bool {
+	for _, c := range f {
+		v := obj[c.prop]
+		var eq bool
+		switch want := c.value.(type) {
+		case string:
+			s, ok := v.(string)
+			eq = ok && strings.EqualFold(s, want)
+		case bool:
+			b, ok := v.(bool)
+			eq = ok && b == want
+		case nil:
+			eq = v == nil
+		}
+		if (c.op == "eq") != eq {
+			return false
+		}
+	}
+	return true
+}
+
+// parseFilter parses clauses joined by " and ".
+func parseFilter(s string) (filter, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var f filter
+	for s != "" {
+		prop, rest, ok := strings.Cut(s, " ")
+		if !ok {
+			return nil, fmt.Errorf("Invalid filter clause near %q.", s)
+		}
+		op, rest, ok := strings.Cut(strings.TrimSpace(rest), " ")
+		if !ok || (op != "eq" && op != "ne") {
+			return nil, fmt.Errorf("Unsupported operator in filter clause near %q.", s)
+		}
+		rest = strings.TrimSpace(rest)
+		c := clause{prop: prop, op: op}
+		switch {
+		case strings.HasPrefix(rest, "'"):
+			var b strings.Builder
+			i := 1
+			for ; i < len(rest); i++ {
+				if rest[i] == '\'' {
+					if i+1 < len(rest) && rest[i+1] == '\'' {
+						b.WriteByte('\'')
+						i++
+						continue
+					}
+					break
+				}
+				b.WriteByte(rest[i])
+			}
+			if i >= len(rest) {
+				return nil, fmt.Errorf("Unterminated string literal.")
+			}
+			c.value, rest = b.String(), rest[i+1:]
+		default:
+			lit, r, _ := strings.Cut(rest, " ")
+			switch lit {
+			case "true":
+				c.value = true
+			case "false":
+				c.value = false
+			case "null":
+				c.value = nil
+			default:
+				return nil, fmt.Errorf("Unsupported literal %q.", lit)
+			}
+			rest = " " + r
+		}
+		f = append(f, c)
+		rest = strings.TrimSpace(rest)
+		if rest == "" {
+			break
+		}
+		after, ok := strings.CutPrefix(rest, "and ")
+		if !ok {
+			return nil, fmt.Errorf("Only 'and' joins filter clauses here (near %q).", rest)
+		}
+		s = strings.TrimSpace(after)
+	}
+	return f, nil
+}

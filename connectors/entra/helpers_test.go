@@ -1,0 +1,85 @@
+package entra
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
+)
+
+const (
+	testTenant = "00000000-aaaa-bbbb-cccc-000000000001"
+	testClient = "11111111-2222-3333-4444-555555555555"
+	testSecret = "s3cr3t~value.ABC"
+)
+
+func parseYAML(t testing.TB, text string, secrets config.Secrets) (Config, error) {
+	t.Helper()
+	n, err := config.Parse("connector-entra.yml", []byte(text), "")
+	if err != nil {
+		t.Fatalf("config.Parse: %v", err)
+	}
+	c, err := ParseConfig(context.Background(), n, secrets)
+	if err == nil {
+		for _, e := range n.Unused() {
+			t.Errorf("key left unread: %v", e)
+		}
+	}
+	return c, err
+}
+
+// fakeClock advances by each wait instead of sleeping.
+type fakeClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	waits []time.Duration
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waits = append(c.waits, d)
+	c.t = c.t.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.t
+	return ch
+}
+
+// recorder keeps what a Source reports.
+type recorder struct {
+	mu       sync.Mutex
+	progress []core.Progress
+	waits    []core.ThrottleWait
+}
+
+func (r *recorder) Progress(p core.Progress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.progress = append(r.progress, p)
+}
+
+func (r *recorder) Throttled(w core.ThrottleWait) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waits = append(r.waits, w)
+}
+
+func (r *recorder) ChangeDone(core.ChangeResult) {}
+
+type fakeSecrets map[string]string
+
+func (f fakeSecrets) Secret(_ context.Context, service, user string) (string, error) {
+	if v, ok := f[service+"/"+user]; ok {
+		return v, nil
+	}
+	return "", config.ErrSecretNotFound
+}
