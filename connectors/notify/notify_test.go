@@ -47,7 +47,9 @@ func TestWebhookFormats(t *testing.T) {
 		format, template string
 		check            func(m map[string]any) bool
 	}{
-		{"json", "", func(m map[string]any) bool { return m["run_id"] == "20261202T101010.000Z-abcd" && m["exit_code"] == 4.0 }},
+		{"json", "", func(m map[string]any) bool {
+			return m["run_id"] == "20261202T101010.000Z-abcd" && m["exit_code"] == 4.0
+		}},
 		{"slack", "", func(m map[string]any) bool {
 			s, _ := m["text"].(string)
 			return strings.Contains(s, `removals from "all apps" withheld`)

@@ -39,7 +39,7 @@ type Server struct {
 	Host string
 	Port int
 	// CAFile is a PEM file with the certificate the server presents.
-	CAFile string
+	CAFile     string
 	user, pass string
 	ln         net.Listener
 	tlsConf    *tls.Config
