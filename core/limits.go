@@ -201,3 +201,30 @@ func (p *planner) adobeGroup(org, group string) *AdobeGroup {
 	}
 	return nil
 }
+
+// recount takes out of the updated-users counter the users whose every
+// change a safety limit withheld: UST's summary counts what a run does.
+func (p *planner) recount() {
+	held := false
+	for _, c := range p.plan.Withheld {
+		held = held || c.Held == HoldGroupRemovals || c.Held == HoldLicenseQuota
+	}
+	if !held {
+		return
+	}
+	kept := make(map[string]bool, len(p.plan.Changes))
+	for _, c := range p.plan.Changes {
+		if !c.AdobeOnly {
+			kept[c.Key] = true
+		}
+	}
+	n := 0
+	for k := range p.updated {
+		if kept[k] {
+			n++
+		}
+	}
+	c := &p.plan.Counters
+	c.Unchanged += c.Updated - n
+	c.Updated = n
+}

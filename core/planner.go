@@ -382,6 +382,7 @@ func (p *planner) finish() {
 	p.holdGroupRemovals()
 	p.holdSeats()
 	p.carryPending()
+	p.recount()
 	for i := range p.plan.Changes {
 		p.plan.Changes[i].ID = i
 	}
