@@ -115,8 +115,14 @@ func DefaultText(s Summary) string {
 	if s.Limit != nil && s.Limit.Exceeded {
 		fmt.Fprintf(&b, " %d Adobe-only users exceed max_adobe_only_users %s.", s.Limit.Count, s.Limit.Setting)
 	}
-	if n := len(s.Pending); n > 0 {
-		fmt.Fprintf(&b, " %d Adobe-only users in their grace period.", n)
+	waiting := 0
+	for _, p := range s.Pending {
+		if !p.IsDue {
+			waiting++
+		}
+	}
+	if waiting > 0 {
+		fmt.Fprintf(&b, " %d Adobe-only users in their grace period.", waiting)
 	}
 	fmt.Fprintf(&b, " Details: usersync show %s", s.RunID)
 	return b.String()
