@@ -141,3 +141,22 @@ func TestEmailWrongPasswordFails(t *testing.T) {
 		t.Errorf("Email with a wrong password succeeded")
 	}
 }
+
+// The Slack example of docs/safety.md renders valid JSON.
+func TestDocsSlackTemplateExample(t *testing.T) {
+	src := `{"text": {{json (printf "usersync %s on %s: %s" .Command .Host .Outcome)}},
+ "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": {{json .Text}}}}
+ {{- range .GroupHolds}},
+   {"type": "context", "elements": [{"type": "mrkdwn", "text": {{json (printf "held: %d removals from %s" .Removals .Group)}}}]}
+ {{- end}}]}
+`
+	tmpl := filepath.Join(t.TempDir(), "slack.tmpl")
+	os.WriteFile(tmpl, []byte(src), 0o600)
+	s := sample()
+	s.Text = DefaultText(s)
+	b, err := Body(&config.WebhookConfig{Format: "template", Template: tmpl}, s)
+	var m map[string]any
+	if err != nil || json.Unmarshal(b, &m) != nil || len(m["blocks"].([]any)) != 2 {
+		t.Errorf("Body = %s, %v; want JSON with two blocks", b, err)
+	}
+}
