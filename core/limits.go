@@ -166,14 +166,15 @@ func (p *planner) holdIDs() {
 }
 
 // members returns the member count of group (normalised) in org before the
-// run: the group list's memberCount, or, when that is missing, the members
-// among the users read.
+// run: the group list's memberCount (the org's true count, whatever users
+// were read), or, for a group the list lacks, the members among the users
+// read.
 func (p *planner) members(org, group string) int {
 	os, ok := p.snap.Adobe[org]
 	if !ok {
 		return 0
 	}
-	if g := p.adobeGroup(org, group); g != nil && g.MemberCount > 0 {
+	if g := p.adobeGroup(org, group); g != nil {
 		return g.MemberCount
 	}
 	n := 0
