@@ -15,6 +15,7 @@
 //	    journal          uint64 seq → JSON JournalEntry (written before a request and after its reply)
 //	    results          uint64 change id → JSON core.ChangeResult
 //	exclusions           org \x00 key \x00 action → JSON core.Exclusion
+//	pending              user key → JSON core.PendingUser (grace period; see pending.go)
 //
 // One process at a time: bbolt holds an exclusive file lock while the
 // database is open, and Open fails after Options.Timeout with an error that
