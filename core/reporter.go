@@ -70,14 +70,14 @@ type ThrottleWait struct {
 }
 
 // Reason says in words why w waits, for people: "pacing to the rate
-// limit", "throttled by the server (HTTP 429)", "backing off after
+// limit", "throttled by the server: HTTP 429", "backing off after
 // HTTP 503", "backing off after a connection error".
 func (w ThrottleWait) Reason() string {
 	switch w.Kind {
 	case WaitPacing:
 		return "pacing to the rate limit"
 	case WaitThrottled:
-		return fmt.Sprintf("throttled by the server (HTTP %d)", cmp.Or(w.Status, 429))
+		return fmt.Sprintf("throttled by the server: HTTP %d", cmp.Or(w.Status, 429))
 	case WaitBackoff:
 		if w.Status != 0 {
 			return fmt.Sprintf("backing off after HTTP %d", w.Status)
