@@ -113,24 +113,27 @@ func (m *Model) left() time.Duration {
 // above what it is made of.
 func (m *Model) leftLine(w int) string {
 	a := &m.apply
-	s := fmt.Sprintf("Time left ≈ %s for the whole apply", fmtDuration(m.left()))
+	// Rounded up, as the countdown is: the time left is never shown
+	// shorter than the wait it includes.
+	left := (m.left() + time.Second - 1).Truncate(time.Second)
+	s := fmt.Sprintf("Time left ≈ %s for the whole apply", fmtDuration(left))
 	if w < 100 {
 		return s
 	}
 	sent, total, _, _ := a.sent()
-	rl := a.est.RateLimit
-	if rl.Requests <= 0 || rl.Window <= 0 {
-		rl = core.DefaultRateLimit
-	}
-	rate := fmt.Sprintf("%d per %s", rl.Requests, fmtDuration(rl.Window))
-	if rl.Window == time.Minute {
-		rate = fmt.Sprintf("%d a minute", rl.Requests)
-	}
-	what := fmt.Sprintf("%s requests to send at %s", num(max(total-sent, 0)), rate)
+	what := fmt.Sprintf("%s requests to send at %s", num(max(total-sent, 0)), rateWords(estRate(a.est)))
 	if a.throttle != nil {
 		what = "this wait, then " + what
 	}
 	return s + m.st.dim.Render(" ("+what+")")
+}
+
+// estRate is the rate limit est assumes.
+func estRate(est core.Estimate) core.RateLimit {
+	if est.RateLimit.Requests <= 0 || est.RateLimit.Window <= 0 {
+		return core.DefaultRateLimit
+	}
+	return est.RateLimit
 }
 
 func (m *Model) changeDone(msg changeDoneMsg) tea.Cmd {

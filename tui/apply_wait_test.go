@@ -36,7 +36,7 @@ func TestApplyWaitLine(t *testing.T) {
 	view := m.View()
 	for _, want := range []string{
 		"⏳ waiting 12s (pacing to the rate limit, org primary)",
-		"Time left ≈ 27s for the whole apply (this wait, then 15 requests to send at 10 per 15s)",
+		"Time left ≈ 27s for the whole apply (this wait, then 15 requests to send at 10 requests per 15s)",
 	} {
 		if !strings.Contains(view, want) {
 			t.Errorf("Apply view lacks %q:\n%s", want, view)
