@@ -35,6 +35,8 @@ type Estimate struct {
 	PerOrg   map[string]int `json:"per_org"` // requests per org
 	// Duration is the time the requests take at the rate limit.
 	Duration time.Duration `json:"duration"`
+	// RateLimit is the limit Duration assumes; Remaining uses it too.
+	RateLimit RateLimit `json:"-"`
 }
 
 // ApplyOptions tune Apply.

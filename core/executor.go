@@ -167,7 +167,7 @@ func (ex *executor) sendAll(ctx context.Context, reqs []PackedRequest) error {
 				return fmt.Errorf("journal: %w", err)
 			}
 		}
-		resp, err := ex.targets[r.Org].Send(ctx, r.Request, ex.rep)
+		resp, err := ex.targets[r.Org].Send(ctx, r.Request, sendReporter{ex})
 		ex.res.Requests++
 		var results []ChangeResult
 		var runErr error
@@ -372,6 +372,23 @@ func (ex *executor) startFlusher() (stop func()) {
 	}()
 	return func() { close(quit); <-done }
 }
+
+// sendReporter is the reporter a target hears while it sends a request.
+// Waits go straight through, never coalesced; before a wait starts, the
+// progress snapshot coalescing held back goes first, so that the counters
+// shown during the wait (and the time left computed from them) are current.
+type sendReporter struct{ ex *executor }
+
+func (r sendReporter) Progress(p Progress) { r.ex.rep.Progress(p) }
+
+func (r sendReporter) Throttled(w ThrottleWait) {
+	if !w.End {
+		r.ex.flushProgress()
+	}
+	r.ex.rep.Throttled(w)
+}
+
+func (r sendReporter) ChangeDone(c ChangeResult) { r.ex.rep.ChangeDone(c) }
 
 // mapResponse turns a response into one result per change the request
 // carries. An error at (index, step) fails the changes that step carries;

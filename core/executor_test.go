@@ -18,6 +18,9 @@ type fakeTarget struct {
 	reqs    []ActionRequest
 	respond func(n int, req ActionRequest) (ActionResponse, error)
 	onSend  func(n int)
+	// wait, when set, is called with the reporter Send was given, as a
+	// target that waits reports it.
+	wait func(n int, r Reporter)
 }
 
 func (f *fakeTarget) Users(context.Context, AdobeQuery, Reporter) ([]AdobeUser, error) {
@@ -26,11 +29,14 @@ func (f *fakeTarget) Users(context.Context, AdobeQuery, Reporter) ([]AdobeUser, 
 
 func (f *fakeTarget) Groups(context.Context, Reporter) ([]AdobeGroup, error) { return nil, nil }
 
-func (f *fakeTarget) Send(_ context.Context, req ActionRequest, _ Reporter) (ActionResponse, error) {
+func (f *fakeTarget) Send(_ context.Context, req ActionRequest, r Reporter) (ActionResponse, error) {
 	f.mu.Lock()
 	n := len(f.reqs)
 	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()
+	if f.wait != nil {
+		f.wait(n, r)
+	}
 	if f.onSend != nil {
 		f.onSend(n)
 	}
@@ -534,7 +540,7 @@ func TestEstimatePlan(t *testing.T) {
 	}
 	p := planOf(nil, changes...)
 	got := EstimatePlan(p, nil, RateLimit{})
-	want := Estimate{Requests: 1000, Commands: 10000, PerOrg: map[string]int{PrimaryOrg: 1000}, Duration: 99 * time.Minute}
+	want := Estimate{Requests: 1000, Commands: 10000, PerOrg: map[string]int{PrimaryOrg: 1000}, Duration: 99 * time.Minute, RateLimit: DefaultRateLimit}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("EstimatePlan mismatch (-want +got):\n%s", diff)
 	}

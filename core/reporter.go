@@ -1,6 +1,10 @@
 package core
 
-import "time"
+import (
+	"cmp"
+	"fmt"
+	"time"
+)
 
 // Phase names a stage of a run.
 type Phase string
@@ -32,19 +36,63 @@ type Progress struct {
 	Message           string `json:"message,omitempty"`
 }
 
-// ThrottleWait reports a wait before a retry or the next request.
+// WaitKind says why a run waits before a request: the client pacing itself
+// to the rate limit, the server throttling it (429), or a back-off after a
+// failure (5xx or a connection error).
+type WaitKind string
+
+// The kinds of wait. The zero value is a wait whose kind its reporter did
+// not say (a source connector's, say); its Cause text stands alone.
+const (
+	WaitPacing    WaitKind = "pacing"    // the client keeps to the rate limit before sending
+	WaitThrottled WaitKind = "throttled" // the server answered 429: wait as it says (Retry-After), or back off
+	WaitBackoff   WaitKind = "backoff"   // a 5xx answer or a connection error: wait, then retry
+)
+
+// ThrottleWait is a wait event: a wait before a retry or the next request
+// starts, or (End) has ended. Every wait that starts is reported, however
+// short, and so is its end, even when the run is cancelled during it; an
+// end repeats the start's fields.
 type ThrottleWait struct {
 	Org   string        `json:"org,omitempty"`
+	Kind  WaitKind      `json:"kind,omitempty"`
 	Wait  time.Duration `json:"wait"`
 	Until time.Time     `json:"until"`
-	// Cause says why: "429 Retry-After", "503 backoff", "rate limit".
-	Cause   string `json:"cause"`
-	Attempt int    `json:"attempt,omitempty"`
+	// Cause is the wait's detail as a short text: "rate limit",
+	// "429 Retry-After", "503 backoff", "connection error backoff". Code
+	// branches on Kind; Cause stays for the --json consumers that read it.
+	Cause string `json:"cause"`
+	// Status is the HTTP status that caused a throttled or backoff wait;
+	// zero for pacing and connection errors.
+	Status  int  `json:"status,omitempty"`
+	Attempt int  `json:"attempt,omitempty"`
+	End     bool `json:"end,omitempty"`
+}
+
+// Reason says in words why w waits, for people: "pacing to the rate
+// limit", "throttled by the server: HTTP 429", "backing off after
+// HTTP 503", "backing off after a connection error".
+func (w ThrottleWait) Reason() string {
+	switch w.Kind {
+	case WaitPacing:
+		return "pacing to the rate limit"
+	case WaitThrottled:
+		return fmt.Sprintf("throttled by the server: HTTP %d", cmp.Or(w.Status, 429))
+	case WaitBackoff:
+		if w.Status != 0 {
+			return fmt.Sprintf("backing off after HTTP %d", w.Status)
+		}
+		return "backing off after a connection error"
+	}
+	return w.Cause
 }
 
 // Reporter receives progress from fetches and applies. Implementations must
 // be safe for concurrent use. Progress snapshots are coalesced by callers to
-// about ten a second; the final one (Done) always arrives.
+// about ten a second; the final one (Done) always arrives. Waits are never
+// coalesced: Throttled hears every wait's start and end as they happen, and
+// a snapshot held back by coalescing is delivered before a wait starts, so
+// the counters shown during a wait are current.
 type Reporter interface {
 	Progress(Progress)
 	Throttled(ThrottleWait)

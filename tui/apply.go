@@ -69,10 +69,71 @@ func (m *Model) applyProgress(msg progressMsg) tea.Cmd {
 	}
 	prev := a.progress[msg.p.Org]
 	a.progress[msg.p.Org] = msg.p
-	if w := a.throttle; w != nil && msg.p.RequestsSent > prev.RequestsSent && (w.Org == "" || w.Org == msg.p.Org) {
-		a.throttle = nil // a request went through: the wait is over
+	if w := a.throttle; w != nil && w.Kind == "" && msg.p.RequestsSent > prev.RequestsSent && (w.Org == "" || w.Org == msg.p.Org) {
+		// A reporter that does not say the kind of its waits may not say
+		// their end either: a request went through, so the wait is over.
+		a.throttle = nil
 	}
 	return nil
+}
+
+// wait takes a wait event of the apply: a wait that starts is shown until
+// its end arrives (or its time is up, see expireThrottles). It reports
+// whether the clock must tick.
+func (a *applyState) wait(w core.ThrottleWait) bool {
+	if w.End {
+		if a.throttle != nil && a.throttle.Org == w.Org && a.throttle.Until.Equal(w.Until) {
+			a.throttle = nil
+		}
+		return false
+	}
+	a.throttle = &w
+	return true
+}
+
+// left estimates the time left for the whole apply: the wait in progress,
+// then the requests still to send at the rate limit (core's estimate, from
+// where the apply stands).
+func (m *Model) left() time.Duration {
+	a := &m.apply
+	sent := 0
+	for _, p := range a.progress {
+		// The executor counts requests across orgs, whichever org it
+		// names: the newest count is the largest.
+		sent = max(sent, p.RequestsSent)
+	}
+	var orgs []string
+	if a.plan != nil {
+		orgs = a.plan.Orgs
+	}
+	return a.est.Remaining(orgs, sent, a.throttle, m.now())
+}
+
+// leftLine renders the time left for the whole apply, and at width w and
+// above what it is made of.
+func (m *Model) leftLine(w int) string {
+	a := &m.apply
+	// Rounded up, as the countdown is: the time left is never shown
+	// shorter than the wait it includes.
+	left := (m.left() + time.Second - 1).Truncate(time.Second)
+	s := fmt.Sprintf("Time left ≈ %s for the whole apply", fmtDuration(left))
+	if w < 100 {
+		return s
+	}
+	sent, total, _, _ := a.sent()
+	what := fmt.Sprintf("%s requests to send at %s", num(max(total-sent, 0)), rateWords(estRate(a.est)))
+	if a.throttle != nil {
+		what = "this wait, then " + what
+	}
+	return s + m.st.dim.Render(" ("+what+")")
+}
+
+// estRate is the rate limit est assumes.
+func estRate(est core.Estimate) core.RateLimit {
+	if est.RateLimit.Requests <= 0 || est.RateLimit.Window <= 0 {
+		return core.DefaultRateLimit
+	}
+	return est.RateLimit
 }
 
 func (m *Model) changeDone(msg changeDoneMsg) tea.Cmd {
@@ -226,6 +287,9 @@ func (m *Model) applyView(w, h int) []string {
 		ls = append(ls, m.st.bad.Render("✗ The apply stopped: "+a.err.Error()))
 	default:
 		ls = append(ls, "")
+	}
+	if a.running && !a.cancelling {
+		ls = append(ls, m.leftLine(w))
 	}
 	if len(a.failures) > 0 {
 		ls = append(ls, m.st.bad.Render(fmt.Sprintf("Failures (%s):", num(len(a.failures)))))

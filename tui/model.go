@@ -231,7 +231,9 @@ func (m *Model) event(msg tea.Msg) tea.Cmd {
 		return m.fetchProgress(msg)
 	case throttleMsg:
 		if msg.run == m.apply.run && m.apply.running {
-			m.apply.throttle = &msg.w
+			if !m.apply.wait(msg.w) {
+				return nil
+			}
 		} else if msg.run == m.fetch.run && m.fetch.running {
 			m.fetch.throttle = &msg.w
 		} else {
@@ -619,7 +621,7 @@ func (m *Model) countdown(w *core.ThrottleWait) string {
 		left = 0
 	}
 	left = (left + time.Second - 1).Truncate(time.Second)
-	s := fmt.Sprintf("⏳ waiting %s (%s", fmtDuration(left), w.Cause)
+	s := fmt.Sprintf("⏳ waiting %s (%s", fmtDuration(left), w.Reason())
 	if w.Org != "" {
 		s += ", org " + w.Org
 	}

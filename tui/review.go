@@ -541,7 +541,7 @@ func (m *Model) reviewHead(w int) []string {
 	}
 	ls := wrapSegments(line, w)
 	cost := fmt.Sprintf("To send: %s changes in %s requests, ≈%s at %s",
-		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(core.DefaultRateLimit))
+		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(estRate(r.est)))
 	if r.estimating {
 		cost = fmt.Sprintf("To send: %s changes · estimating the requests…", num(l.included()))
 	}

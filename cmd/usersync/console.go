@@ -179,8 +179,9 @@ func (b *consoleBackend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.Mappi
 }
 
 func (b *consoleBackend) Estimate(p *core.Plan, exclude map[int]bool) core.Estimate {
-	// The estimate counts what Apply will send, dependents held back.
-	return core.EstimatePlan(p, holdDependents(p, exclude), core.DefaultRateLimit)
+	// The estimate counts what Apply will send, dependents held back, at
+	// the rate the client paces itself to (zero: Adobe's limit).
+	return core.EstimatePlan(p, holdDependents(p, exclude), b.p.rf.actionRate)
 }
 
 func (b *consoleBackend) Detail(snap *core.Snapshot, p *core.Plan, c core.Change) tui.ChangeDetail {

@@ -111,13 +111,24 @@ func orgName(org string) string {
 	return org
 }
 
+// Throttled renders a wait event: a `throttle` event when it starts and a
+// `throttle_end` event when it ends with --json, and a warning line when it
+// starts. The console's wait line reads the same fields.
 func (r *headlessReporter) Throttled(w core.ThrottleWait) {
-	r.event("throttle", struct {
+	typ := "throttle"
+	if w.End {
+		typ = "throttle_end"
+	}
+	r.event(typ, struct {
 		core.ThrottleWait
 		Seconds float64 `json:"seconds"`
-	}{w, w.Wait.Seconds()})
+		Reason  string  `json:"reason"`
+	}{w, w.Wait.Seconds(), w.Reason()})
+	if w.End {
+		return
+	}
 	msg := fmt.Sprintf("%s: waiting %s (%s), until %s",
-		orgName(w.Org), w.Wait.Round(100*time.Millisecond), w.Cause, w.Until.Local().Format("15:04:05"))
+		orgName(w.Org), w.Wait.Round(100*time.Millisecond), w.Reason(), w.Until.Local().Format("15:04:05"))
 	if w.Wait < 50*time.Millisecond {
 		// Pacing that rounds to "0s" is not worth a warning.
 		named(r.log, "umapi_client.connection").Debug(msg)

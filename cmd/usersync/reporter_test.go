@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
@@ -62,13 +63,58 @@ func TestReporterThrottleLines(t *testing.T) {
 	var events bytes.Buffer
 	r, logs := newTestReporter(&events)
 	until := time.Date(2026, 11, 22, 4, 0, 6, 0, time.Local)
-	r.Throttled(core.ThrottleWait{Org: "primary", Wait: 6 * time.Second, Until: until, Cause: "429 Retry-After"})
-	r.Throttled(core.ThrottleWait{Org: "primary", Wait: 10 * time.Millisecond, Until: until, Cause: "rate limit"})
-	want := []string{"primary: waiting 6s (429 Retry-After), until 04:00:06"}
+	waits := []core.ThrottleWait{
+		{Org: "primary", Kind: core.WaitThrottled, Status: 429, Wait: 6 * time.Second, Until: until, Cause: "429 Retry-After", Attempt: 1},
+		{Org: "primary", Kind: core.WaitPacing, Wait: 10 * time.Millisecond, Until: until, Cause: "rate limit"},
+		{Org: "primary", Kind: core.WaitPacing, Wait: 2700 * time.Millisecond, Until: until, Cause: "rate limit"},
+		{Org: "sec", Kind: core.WaitBackoff, Status: 503, Wait: 15 * time.Second, Until: until, Cause: "503 backoff", Attempt: 2},
+		{Kind: core.WaitBackoff, Wait: 15 * time.Second, Until: until, Cause: "connection error backoff", Attempt: 1},
+	}
+	for _, w := range waits {
+		r.Throttled(w)
+		w.End = true
+		r.Throttled(w)
+	}
+	want := []string{
+		"primary: waiting 6s (throttled by the server: HTTP 429), until 04:00:06",
+		"primary: waiting 2.7s (pacing to the rate limit), until 04:00:06",
+		"sec: waiting 15s (backing off after HTTP 503), until 04:00:06",
+		"primary: waiting 15s (backing off after a connection error), until 04:00:06",
+	}
 	if d := cmp.Diff(want, messages(logs)); d != "" {
 		t.Errorf("throttle lines (-want +got):\n%s", d)
 	}
-	if n := strings.Count(events.String(), `"type":"throttle"`); n != 2 {
-		t.Errorf("%d throttle events; want 2 (every wait is an event)", n)
+	// Every wait is an event, and so is its end, with the same fields.
+	type event struct {
+		Type string `json:"type"`
+		Data struct {
+			Org     string  `json:"org"`
+			Kind    string  `json:"kind"`
+			Status  int     `json:"status"`
+			Cause   string  `json:"cause"`
+			Reason  string  `json:"reason"`
+			Seconds float64 `json:"seconds"`
+			End     bool    `json:"end"`
+		} `json:"data"`
+	}
+	var got []event
+	dec := json.NewDecoder(&events)
+	for dec.More() {
+		var e event
+		if err := dec.Decode(&e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e)
+	}
+	if len(got) != 2*len(waits) {
+		t.Fatalf("%d events; want %d", len(got), 2*len(waits))
+	}
+	for i, e := range got {
+		w := waits[i/2]
+		wantType := []string{"throttle", "throttle_end"}[i%2]
+		if e.Type != wantType || e.Data.Kind != string(w.Kind) || e.Data.Status != w.Status || e.Data.Cause != w.Cause ||
+			e.Data.Reason != w.Reason() || e.Data.Seconds != w.Wait.Seconds() || e.Data.End != (i%2 == 1) {
+			t.Errorf("event %d = %+v; want %s of %+v", i, e, wantType, w)
+		}
 	}
 }

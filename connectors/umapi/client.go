@@ -353,8 +353,8 @@ func (c *Client) do(ctx context.Context, cl call, r core.Reporter) (*reply, erro
 		sent := func() {}
 		if cl.action && c.pacer != nil {
 			var err error
-			sent, err = c.pacer.wait(ctx, c.clock, func(d time.Duration, until time.Time) {
-				r.Throttled(core.ThrottleWait{Org: c.opts.Name, Wait: d, Until: until, Cause: "rate limit"})
+			sent, err = c.pacer.wait(ctx, c.clock, func(d time.Duration, until time.Time, end bool) {
+				r.Throttled(core.ThrottleWait{Org: c.opts.Name, Kind: core.WaitPacing, Wait: d, Until: until, Cause: "rate limit", End: end})
 			})
 			if err != nil {
 				return nil, core.Errorf(core.CodeCanceled, cl.op, "interrupted while waiting for the rate limit")
@@ -399,8 +399,14 @@ func (c *Client) do(ctx context.Context, cl call, r core.Reporter) (*reply, erro
 			break
 		}
 		wait, cause := c.retryWait(last, attempt)
-		until := c.clock.Now().Add(wait)
-		r.Throttled(core.ThrottleWait{Org: c.opts.Name, Wait: wait, Until: until, Cause: cause, Attempt: attempt})
+		w := core.ThrottleWait{Org: c.opts.Name, Kind: core.WaitBackoff, Wait: wait, Until: c.clock.Now().Add(wait), Cause: cause, Attempt: attempt}
+		if last != nil {
+			w.Status = last.status
+			if last.status == http.StatusTooManyRequests {
+				w.Kind = core.WaitThrottled
+			}
+		}
+		r.Throttled(w)
 		if wait > 0 {
 			c.log.Warn(fmt.Sprintf("Next retry in %s", formatWait(wait)), "org", c.opts.Name)
 			if wait > 15*time.Minute {
@@ -409,10 +415,13 @@ func (c *Client) do(ctx context.Context, cl call, r core.Reporter) (*reply, erro
 		} else {
 			c.log.Warn("Immediate retry", "org", c.opts.Name)
 		}
+		w.End = true
 		select {
 		case <-ctx.Done():
+			r.Throttled(w)
 			return nil, core.Errorf(core.CodeCanceled, cl.op, "interrupted while waiting to retry")
 		case <-c.clock.After(wait):
+			r.Throttled(w)
 		}
 	}
 	spent := c.clock.Now().Sub(start).Round(time.Second)

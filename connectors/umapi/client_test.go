@@ -287,11 +287,12 @@ func TestRetryAfter(t *testing.T) {
 			if err != nil || resp.Completed != 1 {
 				t.Fatalf("Send = %+v, %v; want success after one retry", resp, err)
 			}
-			if len(rep.throttles) != 1 {
-				t.Fatalf("throttle reports = %+v; want one", rep.throttles)
+			waits := rep.waits(t)
+			if len(waits) != 1 {
+				t.Fatalf("throttle reports = %+v; want one wait", rep.throttles)
 			}
-			w := rep.throttles[0]
-			if w.Wait < tt.min || w.Wait > tt.max || w.Cause != "429 Retry-After" || w.Attempt != 1 {
+			w := waits[0]
+			if w.Wait < tt.min || w.Wait > tt.max || w.Kind != core.WaitThrottled || w.Status != 429 || w.Cause != "429 Retry-After" || w.Attempt != 1 {
 				t.Errorf("throttle report = %+v; want a %v..%v wait caused by 429 Retry-After", w, tt.min, tt.max)
 			}
 			if waits := e.clock.Waits(); len(waits) != 1 || waits[0] != w.Wait {
@@ -329,9 +330,19 @@ func TestRetriesGiveUp(t *testing.T) {
 				return false
 			}
 			c := e.client(t, func(o *Options) { o.Backoff = time.Second })
-			_, err := c.Send(bg, removeAll("ana@example.org"), nil)
+			rep := &recReporter{}
+			_, err := c.Send(bg, removeAll("ana@example.org"), rep)
 			if core.Code(err) != tt.wantCode {
 				t.Fatalf("Send error = %v (%v); want %v", err, core.Code(err), tt.wantCode)
+			}
+			wantKind := core.WaitBackoff
+			if tt.status == http.StatusTooManyRequests {
+				wantKind = core.WaitThrottled
+			}
+			for _, w := range rep.waits(t) {
+				if w.Kind != wantKind || w.Status != tt.status {
+					t.Errorf("wait %+v; want %s after HTTP %d", w, wantKind, tt.status)
+				}
 			}
 			if n := len(e.rec.requests("/v2/usermanagement/action/")); n != 3 {
 				t.Errorf("%d attempts; want 3", n)
@@ -373,9 +384,14 @@ func TestConnectionResetIsRetried(t *testing.T) {
 		{Kind: core.StepCreateFederatedID, Attrs: map[string]string{"email": "new@example.org", "firstname": "N", "lastname": "W", "country": "US"}, Option: core.OptionIgnoreIfExists},
 		{Kind: core.StepAdd, Groups: []string{"acrobat"}},
 	}}}}
-	resp, err := c.Send(bg, req, nil)
+	rep := &recReporter{}
+	resp, err := c.Send(bg, req, rep)
 	if err != nil || resp.Result != "success" {
 		t.Fatalf("Send = %+v, %v; want success on the second attempt", resp, err)
+	}
+	if waits := rep.waits(t); len(waits) != 1 || waits[0].Kind != core.WaitBackoff || waits[0].Status != 0 ||
+		waits[0].Reason() != "backing off after a connection error" {
+		t.Errorf("waits = %+v; want one backoff after a connection error", waits)
 	}
 	if n := len(e.rec.requests("/v2/usermanagement/action/")); n != 2 {
 		t.Errorf("%d attempts; want 2", n)

@@ -116,8 +116,8 @@ func TestApplyThrottledWithoutPacing(t *testing.T) {
 	if e.sim.Stats().Throttled == 0 || len(rep.throttles) == 0 {
 		t.Errorf("no 429 seen (%d) or reported (%d); the test needs the limit to bite", e.sim.Stats().Throttled, len(rep.throttles))
 	}
-	for _, w := range rep.throttles {
-		if w.Cause != "429 Retry-After" || w.Wait > 1100*time.Millisecond {
+	for _, w := range rep.waits(t) {
+		if w.Kind != core.WaitThrottled || w.Cause != "429 Retry-After" || w.Wait > 1100*time.Millisecond {
 			t.Errorf("throttle report %+v; want a 429 Retry-After wait within the one-second window", w)
 		}
 	}
@@ -146,10 +146,11 @@ func TestApplyPacedNeverThrottled(t *testing.T) {
 		t.Errorf("%d requests, %d throttled; want 21 and none", res.Requests, e.sim.Stats().Throttled)
 	}
 	paced := 0
-	for _, w := range rep.throttles {
-		if w.Cause == "rate limit" {
-			paced++
+	for _, w := range rep.waits(t) {
+		if w.Kind != core.WaitPacing || w.Org != core.PrimaryOrg {
+			t.Errorf("wait %+v; want only pacing waits of the primary org", w)
 		}
+		paced++
 	}
 	if paced < 2 {
 		t.Errorf("%d rate-limit waits reported; want at least 2 (21 requests span 3 one-second windows)", paced)

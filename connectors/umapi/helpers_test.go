@@ -202,4 +202,38 @@ func (r *recReporter) ChangeDone(c core.ChangeResult) {
 	r.mu.Unlock()
 }
 
+// waits returns the waits that started and checks that each ended, in
+// order, with the same fields.
+func (r *recReporter) waits(t *testing.T) []core.ThrottleWait {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var starts []core.ThrottleWait
+	var open *core.ThrottleWait
+	for _, w := range r.throttles {
+		if !w.End {
+			if open != nil {
+				t.Errorf("wait %+v started before the wait %+v ended", w, *open)
+			}
+			starts = append(starts, w)
+			open = &starts[len(starts)-1]
+			continue
+		}
+		if open == nil {
+			t.Errorf("wait end %+v without a start", w)
+			continue
+		}
+		e := *open
+		e.End = true
+		if e != w {
+			t.Errorf("wait end %+v does not match its start %+v", w, *open)
+		}
+		open = nil
+	}
+	if open != nil {
+		t.Errorf("wait %+v never ended", *open)
+	}
+	return starts
+}
+
 var bg = context.Background()

@@ -29,8 +29,9 @@ func newPacer(rl core.RateLimit) *pacer {
 
 // wait blocks until a request may be sent and reserves its place in the
 // log; the caller calls the returned function once the answer (or an
-// error) arrived. report is told about each wait before it starts.
-func (p *pacer) wait(ctx context.Context, clock core.Clock, report func(d time.Duration, until time.Time)) (func(), error) {
+// error) arrived. report is told about each wait before it starts and
+// again (end) once it is over or ctx is cancelled during it.
+func (p *pacer) wait(ctx context.Context, clock core.Clock, report func(d time.Duration, until time.Time, end bool)) (func(), error) {
 	for {
 		p.mu.Lock()
 		now := clock.Now()
@@ -65,11 +66,13 @@ func (p *pacer) wait(ctx context.Context, clock core.Clock, report func(d time.D
 		} else {
 			d = until.Sub(now)
 		}
-		report(d, until)
+		report(d, until, false)
 		select {
 		case <-ctx.Done():
+			report(d, until, true)
 			return nil, ctx.Err()
 		case <-clock.After(d):
+			report(d, until, true)
 		}
 	}
 }
