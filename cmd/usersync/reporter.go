@@ -127,14 +127,20 @@ func (r *headlessReporter) Throttled(w core.ThrottleWait) {
 	if w.End {
 		return
 	}
+	// A wait without an org is the directory's (Okta, Entra, Google):
+	// UMAPI waits always name their org.
+	who, logger := orgName(w.Org), "umapi_client.connection"
+	if w.Org == "" {
+		who, logger = "directory", "directory"
+	}
 	msg := fmt.Sprintf("%s: waiting %s (%s), until %s",
-		orgName(w.Org), w.Wait.Round(100*time.Millisecond), w.Reason(), w.Until.Local().Format("15:04:05"))
+		who, w.Wait.Round(100*time.Millisecond), w.Reason(), w.Until.Local().Format("15:04:05"))
 	if w.Wait < 50*time.Millisecond {
 		// Pacing that rounds to "0s" is not worth a warning.
-		named(r.log, "umapi_client.connection").Debug(msg)
+		named(r.log, logger).Debug(msg)
 		return
 	}
-	named(r.log, "umapi_client.connection").Warn(msg)
+	named(r.log, logger).Warn(msg)
 }
 
 func (r *headlessReporter) ChangeDone(c core.ChangeResult) {

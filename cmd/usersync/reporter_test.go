@@ -68,7 +68,8 @@ func TestReporterThrottleLines(t *testing.T) {
 		{Org: "primary", Kind: core.WaitPacing, Wait: 10 * time.Millisecond, Until: until, Cause: "rate limit"},
 		{Org: "primary", Kind: core.WaitPacing, Wait: 2700 * time.Millisecond, Until: until, Cause: "rate limit"},
 		{Org: "sec", Kind: core.WaitBackoff, Status: 503, Wait: 15 * time.Second, Until: until, Cause: "503 backoff", Attempt: 2},
-		{Kind: core.WaitBackoff, Wait: 15 * time.Second, Until: until, Cause: "connection error backoff", Attempt: 1},
+		// A directory's wait (Okta, Entra, Google) names no org.
+		{Wait: 5 * time.Second, Until: until, Cause: "okta 429 rate limit", Attempt: 1},
 	}
 	for _, w := range waits {
 		r.Throttled(w)
@@ -79,7 +80,7 @@ func TestReporterThrottleLines(t *testing.T) {
 		"primary: waiting 6s (throttled by the server: HTTP 429), until 04:00:06",
 		"primary: waiting 2.7s (pacing to the rate limit), until 04:00:06",
 		"sec: waiting 15s (backing off after HTTP 503), until 04:00:06",
-		"primary: waiting 15s (backing off after a connection error), until 04:00:06",
+		"directory: waiting 5s (okta 429 rate limit), until 04:00:06",
 	}
 	if d := cmp.Diff(want, messages(logs)); d != "" {
 		t.Errorf("throttle lines (-want +got):\n%s", d)
