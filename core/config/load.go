@@ -251,7 +251,7 @@ func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts Lo
 		if e.Path == "extensions" {
 			e.Msg += ": the extensions section is an old layout; put after_mapping_hook and its lists in " +
 				"extension-config.yml and name that file in directory_users.extension"
-		} else if i := strings.LastIndex(e.Path, "."); i < 0 {
+		} else if i := strings.LastIndex(e.Path, "."); i < 0 && !strings.Contains(e.Msg, "did you mean") {
 			if s := Suggest(e.Path, []string{"adobe_users", "directory_users", "limits", "logging", "invocation_defaults"}); s != "" {
 				e.Msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
@@ -646,6 +646,9 @@ func (c *Config) limits(root *Node) error {
 	}
 	v := l.Get("max_adobe_only_users")
 	if v.IsNull() {
+		if e := l.Misspelt("max_adobe_only_users"); e != nil {
+			return e
+		}
 		return &Error{File: l.File, Path: "limits.max_adobe_only_users", Line: l.Line(),
 			Msg: "required: the most Adobe-only users a run may act on, as a number (200) or a percentage (\"5%\")"}
 	}
