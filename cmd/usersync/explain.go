@@ -33,7 +33,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fatal(e, err)
 	}
-	x, err := core.Explain(ctx, snap, p.opts, rest[0])
+	x, err := core.ExplainFrom(ctx, snap, p.source, p.opts, rest[0])
 	if err != nil {
 		return fatal(e, err)
 	}

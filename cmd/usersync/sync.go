@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -211,6 +212,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	}
 	run.Excluded = sortedIDs(exclude)
 	run.Counters, run.Changes, run.Withheld = plan.Counters, len(plan.Changes), len(plan.Withheld)
+	logFindings(named(log, "processor"), plan.Findings, rep)
 	p.logPlan(plan, exclude, rep)
 	est := core.EstimatePlan(plan, exclude, core.DefaultRateLimit)
 	named(log, "processor").Info(fmt.Sprintf("Plan: %d changes in %d requests, about %s at Adobe's rate limit",
@@ -410,6 +412,25 @@ func sortedIDs(m map[int]bool) []int {
 		}
 	}
 	return ids
+}
+
+// logFindings writes the plan's diagnosis: a WARNING (or INFO, for a
+// notice) line per finding, and a `warning` event per finding with --json.
+// Findings the source already logged are not written twice.
+func logFindings(lg *slog.Logger, fs []core.Finding, rep *headlessReporter) {
+	for _, f := range fs {
+		if rep != nil {
+			rep.event("warning", f)
+		}
+		if f.Logged {
+			continue
+		}
+		if f.Severity == core.SeverityWarning {
+			lg.Warn(f.Message)
+		} else {
+			lg.Info(f.Message)
+		}
+	}
 }
 
 // logPlan emits one plan_change event per change with --json (the
