@@ -211,7 +211,7 @@ func TestExplainUnselectedUser(t *testing.T) {
 	for _, st := range ex.Steps {
 		text += st.Stage + ":" + st.Outcome + " " + st.Detail + "\n"
 	}
-	for _, w := range []string{"users.csv:4", `"Video" is not mapped`, `"Video Team"`, "selection:not selected", "adobe-only"} {
+	for _, w := range []string{"users.csv:4", `near "Video"`, `"Video Team"`, "selection:not selected", "adobe-only"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("explanation lacks %q:\n%s", w, text)
 		}

@@ -508,8 +508,8 @@ func (p *planner) emit(c Change) {
 				p.changes.add(c)
 			}
 			c.Groups = missing
-			c.Blocked = fmt.Sprintf("%s not in %s and not created (auto_create is off); not sent", quoteList(missing), orgLabel(c.Org))
-			p.logf(slog.LevelWarn, "Not adding %s to %s: %s", c.User.User, quoteList(missing), c.Blocked)
+			c.Blocked = fmt.Sprintf("%s: no such group in %s, and auto_create is off", quoteList(missing), orgLabel(c.Org))
+			p.logf(slog.LevelInfo, "Not adding %s to %s, which will fail: %s", c.User.User, quoteList(missing), c.Blocked)
 			p.changes.add(c)
 			return
 		}

@@ -105,6 +105,8 @@ func (p *planner) loadDirectory() error {
 		p.recs = append(p.recs, rec)
 		p.idx.add(rec.k.Email, rec.k.Username, ri)
 	}
+	// Users the source read but did not select were read all the same.
+	p.c.DirectoryUsersRead += len(p.snap.Directory.Unselected)
 	if p.tr != nil && p.tr.dir == nil {
 		p.traceUnselected()
 	}
@@ -142,7 +144,7 @@ func (p *planner) traceUnselected() {
 func (p *planner) traceNotSelected(u *DirectoryUser) {
 	switch p.o.Users {
 	case UsersMapped:
-		p.tr.add("selection", "not selected", "--users mapped selects members of mapped directory groups, and none of the user's groups %s is mapped%s",
+		p.tr.add("selection", "not selected", "--users mapped selects members of mapped directory groups; the user's groups %s are not mapped%s",
 			quoteList(u.Groups), p.nearestMapped(u.Groups))
 	case UsersGroup:
 		p.tr.add("selection", "not selected", "--users group %s: the user is in none of these groups; its groups are %s",
@@ -171,7 +173,7 @@ func (p *planner) nearestMapped(groups []string) string {
 			continue
 		}
 		if n := Nearest(g, names); n != "" {
-			hints = append(hints, fmt.Sprintf("%q is not mapped; the mapping names %q (→ %s): did you mean it?", g, n, quoteNames(mapped[n])))
+			hints = append(hints, fmt.Sprintf("the mapping names %q (→ %s), near %q: did you mean it?", n, quoteNames(mapped[n]), g))
 		}
 	}
 	if len(hints) == 0 {
@@ -224,7 +226,7 @@ func (p *planner) mapUser(rec *dirRec, traced bool) error {
 		return err
 	}
 	if traced && len(rec.wants) == 0 {
-		p.tr.add("mapping", "no groups", "none of the user's directory groups %s is mapped to an Adobe group%s", quoteList(u.Groups), p.nearestMapped(u.Groups))
+		p.tr.add("mapping", "no groups", "the user's directory groups %s are not mapped to any Adobe group%s", quoteList(u.Groups), p.nearestMapped(u.Groups))
 	}
 	for _, mg := range u.MemberGroups {
 		for _, r := range p.g.rules {
