@@ -559,37 +559,12 @@ func (c *Config) directoryUsers(du *Node) (string, []orgRef, error) {
 		}
 	}
 
-	index := map[string]int{}
-	for _, it := range du.Get("groups").Items() {
-		if !it.IsMap() {
-			return "", nil, it.Errorf("must be a mapping with directory_group and adobe_groups")
-		}
-		dg, err := it.RequireString("directory_group")
-		if err != nil {
-			return "", nil, err
-		}
-		ag, err := it.StringList("adobe_groups")
-		if err != nil {
-			return "", nil, err
-		}
-		agn := it.Get("adobe_groups")
-		for _, g := range ag {
-			org, name := core.SplitQualifiedGroup(g)
-			if strings.TrimSpace(name) == "" {
-				return "", nil, agn.Errorf("invalid Adobe group name %q", g)
-			}
-			if org != "" {
-				refs = append(refs, orgRef{org: org, group: g, node: agn})
-			}
-		}
-		// Entries for the same directory group accumulate (UST).
-		if i, ok := index[dg]; ok {
-			c.Options.GroupMapping[i].AdobeGroups = append(c.Options.GroupMapping[i].AdobeGroups, ag...)
-			continue
-		}
-		index[dg] = len(c.Options.GroupMapping)
-		c.Options.GroupMapping = append(c.Options.GroupMapping, core.GroupMapping{DirectoryGroup: dg, AdobeGroups: ag})
+	gm, grefs, err := parseGroupMapping(du.Get("groups"))
+	if err != nil {
+		return "", nil, err
 	}
+	c.Options.GroupMapping = append(c.Options.GroupMapping, gm...)
+	refs = append(refs, grefs...)
 
 	for _, it := range du.Get("additional_groups").Items() {
 		if !it.IsMap() {
