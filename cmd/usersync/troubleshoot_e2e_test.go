@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -158,5 +159,36 @@ func TestTroubleshootUnknownConfigKey(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
+	}
+}
+
+func TestTroubleshootPlanWithMappingFile(t *testing.T) {
+	f := newTroubleFixture(t)
+	mapping := filepath.Join(f.dir, "fixed-mapping.yml")
+	fixed := strings.NewReplacer("Video Team", "Video", "Acrobat Standard", "Acrobat Pro").Replace("groups:\n" + troubleMapping)
+	if err := os.WriteFile(mapping, []byte(fixed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(f.cfg)
+	r := f.run(context.Background(), "plan", "--users", "mapped", "--mapping", mapping)
+	if r.code != exitOK {
+		t.Fatalf("plan --mapping: %v", r)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "WARNING") && !strings.Contains(l, "for this plan only") {
+			t.Errorf("the fixed mapping still warns: %s", l)
+		}
+	}
+	for _, w := range []string{"2 fewer", "- remove emil@example.org from primary org"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("plan --mapping output lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	if after, _ := os.ReadFile(f.cfg); string(after) != string(before) {
+		t.Error("plan --mapping changed the configuration file")
+	}
+	os.WriteFile(mapping, []byte("group:\n  - directory_group: Video\n"), 0o600)
+	if r := f.run(context.Background(), "plan", "--mapping", mapping); r.code != exitFatal || !strings.Contains(r.stderr, `did you mean "groups"`) {
+		t.Errorf("plan --mapping with a misspelt key: %v; want exit 1 suggesting groups", r)
 	}
 }
