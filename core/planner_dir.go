@@ -126,17 +126,17 @@ func (p *planner) traceUnselected() {
 		p.traceNotSelected(u)
 		return
 	}
-	where := p.tr.searched
-	if where == "" {
-		where = "the directory"
+	if p.tr.searched != "" {
+		p.tr.add("source", "not found", "no directory user has the email or username %q: searched %s", p.tr.q, p.tr.searched)
+		return
 	}
 	q := DirectoryQuery(p.o)
 	scope := "every user"
 	if !q.AllUsers {
-		scope = "members of " + quoteList(q.Groups)
+		scope = "the members of " + quoteList(q.Groups)
 	}
-	p.tr.add("source", "not found", "no directory user has the email or username %q: %s was searched (%s; %d users read)",
-		p.tr.q, where, scope, len(p.snap.Directory.Users)+len(p.snap.Directory.Unselected))
+	p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read from the directory (%s)",
+		p.tr.q, len(p.snap.Directory.Users)+len(p.snap.Directory.Unselected), scope)
 }
 
 // traceNotSelected says exactly why a user read from the directory is not
