@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -286,5 +287,34 @@ func TestApplyResendsStepsSkippedAfterARefusedGroupStep(t *testing.T) {
 	}
 	if got[0] != OutcomeFailed || got[1] != OutcomeSucceeded || len(ft.reqs) != 2 {
 		t.Errorf("outcomes %v after %d requests; want the removal failed, the add resent alone and succeeded", got, len(ft.reqs))
+	}
+}
+
+func TestApplyNeverSendsACreateWithAnInvalidCountry(t *testing.T) {
+	bad, good := fed("xx@example.org"), fed("ok@example.org")
+	p := planOf(nil,
+		Change{Action: ActionCreate, User: bad, Attrs: []AttrChange{{Name: "email", After: bad.Email}, {Name: "country", After: "XX"}}},
+		Change{Action: ActionAddGroups, User: bad, Groups: []string{"acrobat pro"}},
+		Change{Action: ActionCreate, User: good, Attrs: []AttrChange{{Name: "email", After: good.Email}, {Name: "country", After: "SE"}}},
+	)
+	ft := &fakeTarget{}
+	res, err := Apply(context.Background(), p, map[string]Target{PrimaryOrg: ft}, ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ft.reqs {
+		for _, c := range r.Commands {
+			if c.User == bad.User {
+				t.Errorf("sent a command for %s: %+v", bad.User, c)
+			}
+		}
+	}
+	got := map[int]string{}
+	for _, r := range res.Results {
+		got[r.ChangeID] = string(r.Outcome) + " " + r.Code
+	}
+	want := map[int]string{0: "failed " + ResultBlocked, 1: "failed " + ResultBlocked, 2: "succeeded "}
+	if !maps.Equal(got, want) {
+		t.Errorf("results %v; want %v", got, want)
 	}
 }
