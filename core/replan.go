@@ -175,3 +175,36 @@ func changeKey(c *Change) string {
 	}
 	return strings.Join([]string{c.Org, string(c.Action), c.Key, c.Group, strings.Join(gs, ","), strings.Join(as, ","), c.Blocked}, "\x00")
 }
+
+// MappingChanges returns the IDs of the changes of p (withheld ones
+// included) that concern the mapping row of directory group dg in o: the
+// additions to and removals from the Adobe groups it maps to, in their
+// orgs. The console filters its review with it.
+func MappingChanges(p *Plan, o *Options, dg string) []int {
+	targets := map[string]bool{} // org + "\x00" + normalised group
+	for _, m := range o.GroupMapping {
+		if m.DirectoryGroup != dg {
+			continue
+		}
+		for _, q := range m.AdobeGroups {
+			org, name := SplitQualifiedGroup(q)
+			if org == "" {
+				org = PrimaryOrg
+			}
+			targets[org+"\x00"+NormalizeGroup(name)] = true
+		}
+	}
+	var ids []int
+	for _, c := range allChanges(p) {
+		if c.Action != ActionAddGroups && c.Action != ActionRemoveGroups {
+			continue
+		}
+		for _, g := range c.Groups {
+			if targets[c.Org+"\x00"+NormalizeGroup(g)] {
+				ids = append(ids, c.ID)
+				break
+			}
+		}
+	}
+	return ids
+}

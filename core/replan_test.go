@@ -57,3 +57,29 @@ func TestReplanWithEditedMapping(t *testing.T) {
 		t.Errorf("replanning with the same mapping differs: %q", d.Lines())
 	}
 }
+
+func TestRenderTextMarksBlockedChangesAndFindings(t *testing.T) {
+	s, o := troubleSnap()
+	var b strings.Builder
+	if err := RenderText(&b, mustBuildPlan(t, s, o)); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`["acrobat standard"]`, "✗ NOT SENT", "Findings (", `! Adobe group "Acrobat Standard"`} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("RenderText lacks %q:\n%s", w, b.String())
+		}
+	}
+}
+
+func TestMappingChanges(t *testing.T) {
+	s, o := troubleSnap()
+	p := mustBuildPlan(t, s, o)
+	var got []string
+	for _, id := range MappingChanges(p, o, "Finance") {
+		c := p.Changes[id]
+		got = append(got, c.User.User+" "+strings.Join(c.Groups, ","))
+	}
+	if strings.Join(got, ";") != "greg@example.org acrobat standard" {
+		t.Errorf("MappingChanges(Finance) = %q; want greg's add to acrobat standard", got)
+	}
+}
