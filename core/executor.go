@@ -21,6 +21,10 @@ const (
 	// ResultSendFailed marks a change whose request got no usable answer
 	// after every retry. The server may or may not have applied it.
 	ResultSendFailed = "usersync.send_failed"
+	// ResultBlocked marks a change that was not sent because it cannot
+	// succeed (Change.Blocked, or a create UMAPI would refuse); its reason
+	// is in the message.
+	ResultBlocked = "usersync.blocked"
 )
 
 // progressInterval is how often Apply reports progress at most.
@@ -239,7 +243,7 @@ func (ex *executor) resendUserGroupFailures(ctx context.Context) error {
 		}
 	}
 	ex.total += len(reqs)
-	ex.log.Info(fmt.Sprintf("resending %d changes that failed in user group commands, one user a command", len(fb.Changes)))
+	ex.log.Info(fmt.Sprintf("resending %d changes that failed in user group commands or after a refused step, one user a command", len(fb.Changes)))
 	ex.resending = true
 	return ex.sendAll(ctx, reqs)
 }
@@ -267,6 +271,9 @@ type executor struct {
 	// again as user commands; ugFailed marks them as they fail.
 	retry    map[int]*ChangeResult
 	ugFailed map[int]bool
+	// notRun marks changes the server skipped after a refused step that
+	// did not concern the user itself: they are resent on their own.
+	notRun map[int]bool
 
 	total, sent                       int
 	commandsSucceeded, commandsFailed int
@@ -297,7 +304,10 @@ func (ex *executor) record(cr ChangeResult) {
 	if ex.pending[cr.ChangeID] <= 0 {
 		delete(ex.pending, cr.ChangeID)
 		delete(ex.status, cr.ChangeID)
-		if st.Outcome == OutcomeFailed && ex.ugFailed[cr.ChangeID] && !ex.resending {
+		// A change the server skipped only because an earlier step of its
+		// command was refused is sent again on its own: one refused step
+		// must never take a valid change down with it.
+		if st.Outcome == OutcomeFailed && (ex.ugFailed[cr.ChangeID] || (st.Code == ResultNotRun && ex.notRun[cr.ChangeID])) && !ex.resending {
 			if ex.retry == nil {
 				ex.retry = map[int]*ChangeResult{}
 			}
@@ -485,9 +495,18 @@ func (ex *executor) mapResponse(r PackedRequest, resp ActionResponse) []ChangeRe
 			ex.log.Error(fmt.Sprintf("Error requestID: %s - User: %s - Command: %s - Error code: %s - Message: %s",
 				cmd.RequestID, target, stepName, e.Code, e.Message), "org", r.Org)
 		}
+		// When the refused step concerned a group or an attribute, not the
+		// user itself, the steps after it can still succeed on their own.
+		resend := !userLevelFailure(r.Request.Commands[i], first, set.errs)
 		for s := first + 1; s < len(r.Carries[i]); s++ {
 			for _, id := range r.Carries[i][s] {
 				fail(id, ResultNotRun, fmt.Sprintf("not applied: step %d of the same command failed first", first))
+				if resend && r.Request.Commands[i].UserGroup == "" {
+					if ex.notRun == nil {
+						ex.notRun = map[int]bool{}
+					}
+					ex.notRun[id] = true
+				}
 			}
 		}
 	}
@@ -504,6 +523,26 @@ func (ex *executor) mapResponse(r PackedRequest, resp ActionResponse) []ChangeRe
 		results = append(results, *out[id])
 	}
 	return results
+}
+
+// userLevelFailure reports whether the refusal of step first of cmd
+// concerns the user itself (its create, its account, its domain or
+// country), so that the command's later steps would fail the same way.
+func userLevelFailure(cmd Command, first int, errs []ActionIssue) bool {
+	if first < len(cmd.Steps) {
+		switch cmd.Steps[first].Kind {
+		case StepCreateFederatedID, StepCreateEnterpriseID, StepAddAdobeID:
+			return true
+		}
+	}
+	for _, e := range errs {
+		for _, p := range []string{"error.user.", "error.domain.", "error.country.", "error.api.user.", "error.organization."} {
+			if strings.HasPrefix(e.Code, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func requestIDs(req ActionRequest) string {

@@ -281,6 +281,9 @@ func pack(p *Plan, exclude map[int]bool) packing {
 		}
 		return o
 	}
+	// uncreated holds the users whose create is not sent: their other
+	// changes would only be refused.
+	uncreated := map[string]bool{}
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if exclude[c.ID] {
@@ -298,8 +301,20 @@ func pack(p *Plan, exclude map[int]bool) packing {
 			continue
 		}
 		if reason := packInvalidReason(c); reason != "" {
+			code := "usersync.invalid_change"
+			if packBlocked(c) {
+				code = ResultBlocked
+			}
 			out.invalid = append(out.invalid, ChangeResult{ChangeID: c.ID, Org: c.Org, Outcome: OutcomeFailed,
-				Code: "usersync.invalid_change", Message: reason})
+				Code: code, Message: reason})
+			if c.Action == ActionCreate {
+				uncreated[c.Org+"\x00"+packUserKey(c.User)] = true
+			}
+			continue
+		}
+		if uncreated[c.Org+"\x00"+packUserKey(c.User)] {
+			out.invalid = append(out.invalid, ChangeResult{ChangeID: c.ID, Org: c.Org, Outcome: OutcomeFailed,
+				Code: ResultBlocked, Message: "not sent: the account's create was not sent"})
 			continue
 		}
 		k := packUserKey(c.User)
@@ -365,8 +380,17 @@ func pack(p *Plan, exclude map[int]bool) packing {
 	return out
 }
 
+// packBlocked reports whether a change is refused because the org would
+// refuse it (rather than because the change itself is malformed).
+func packBlocked(c *Change) bool {
+	return c.Blocked != "" || (c.Action == ActionCreate && strings.HasPrefix(packInvalidReason(c), "not sent:"))
+}
+
 // packInvalidReason says why a change cannot be sent, or "" when it can.
 func packInvalidReason(c *Change) string {
+	if c.Blocked != "" {
+		return c.Blocked
+	}
 	if c.User.User == "" {
 		return "the change names no user"
 	}
@@ -374,6 +398,16 @@ func packInvalidReason(c *Change) string {
 	case ActionCreate:
 		if _, ok := packCreateKinds[c.User.Type]; !ok {
 			return fmt.Sprintf("cannot create a user of identity type %q", c.User.Type)
+		}
+		for _, a := range c.Attrs {
+			if a.Name == "country" && a.After != "" && !ValidCountry(a.After) {
+				return fmt.Sprintf("not sent: country %q is not an ISO 3166-1 alpha-2 code, UMAPI would refuse the create", a.After)
+			}
+			if a.Name == "email" && a.After != "" {
+				if why := ValidateEmail(a.After); why != "" {
+					return fmt.Sprintf("not sent: email %q %s, UMAPI would refuse the create", a.After, why)
+				}
+			}
 		}
 	case ActionUpdate:
 		for _, a := range c.Attrs {

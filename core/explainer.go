@@ -16,6 +16,8 @@ type tracer struct {
 	// adobeOnly is set when the user was found to be Adobe-only, so that
 	// the safety limit concerns it.
 	adobeOnly bool
+	// searched says what the source searched, for "not found".
+	searched string
 }
 
 func (t *tracer) dirHit(u *DirectoryUser) bool {
@@ -65,7 +67,46 @@ func (p *planner) trace(stage, outcome, format string, args ...any) {
 // account, exclusions, its Adobe-only fate, the limit and the resulting
 // changes. It runs the planner with tracing for that user.
 func Explain(ctx context.Context, snap *Snapshot, o *Options, query string) (*Explanation, error) {
-	tr := &tracer{q: lowerTrim(query)}
+	return explain(ctx, snap, o, query, "")
+}
+
+// ExplainFrom is Explain that may ask src for the user: when the snapshot
+// holds no record of query, selected or not, and src is a UserLookup, the
+// source is asked for that one user (with --users mapped, LDAP and Okta do
+// not read unmapped users), and the story then says where it was found and
+// why it was not selected, or exactly what was searched. A failed lookup
+// is an error: "not found" must be true.
+func ExplainFrom(ctx context.Context, snap *Snapshot, src Source, o *Options, query string) (*Explanation, error) {
+	q := lowerTrim(query)
+	if q == "" || snap == nil {
+		return Explain(ctx, snap, o, query)
+	}
+	tr := &tracer{q: q}
+	for _, us := range [][]DirectoryUser{snap.Directory.Users, snap.Directory.Unselected} {
+		for i := range us {
+			if tr.dirHit(&us[i]) {
+				return Explain(ctx, snap, o, query)
+			}
+		}
+	}
+	lk, ok := src.(UserLookup)
+	if !ok {
+		return Explain(ctx, snap, o, query)
+	}
+	u, where, err := lk.LookupUser(ctx, query, DirectoryQuery(o))
+	if err != nil {
+		return nil, fmt.Errorf("looking up %s in the directory: %w", query, err)
+	}
+	if u != nil {
+		s := *snap
+		s.Directory.Unselected = append(append([]DirectoryUser(nil), snap.Directory.Unselected...), *u)
+		snap = &s
+	}
+	return explain(ctx, snap, o, query, where)
+}
+
+func explain(ctx context.Context, snap *Snapshot, o *Options, query, searched string) (*Explanation, error) {
+	tr := &tracer{q: lowerTrim(query), searched: searched}
 	if tr.q == "" {
 		return nil, Errorf(CodeInvalidInput, "explain", "no user given: name an email or username")
 	}

@@ -26,6 +26,41 @@ type DirectoryResult struct {
 	// MissingGroups lists requested groups the directory does not have
 	// (the usual cause of "why is this user not synced").
 	MissingGroups []string `json:"missing_groups,omitempty"`
+	// Unselected are users the source read but did not return in Users
+	// because they are in none of the requested groups (a CSV file is
+	// read whole; LDAP and Okta read only what was asked and leave this
+	// empty). Explain and Diagnose use them; the planner never syncs them.
+	Unselected []DirectoryUser `json:"unselected,omitempty"`
+	// Notes are records the source skipped or merged, with where they are.
+	Notes []SourceNote `json:"notes,omitempty"`
+}
+
+// The kinds of SourceNote.
+const (
+	NoteSkipped  = "skipped"  // the record was not returned
+	NoteConflict = "conflict" // records of one user disagree; one was chosen
+)
+
+// SourceNote is a record a source skipped, or several it merged with
+// conflicting values, so that the diagnosis can name it with its file and
+// line.
+type SourceNote struct {
+	Kind   string `json:"kind"`
+	Origin string `json:"origin"` // "users.csv:7"
+	User   string `json:"user,omitempty"`
+	Reason string `json:"reason"`
+	// Logged is set when the source has already written it to the log, so
+	// that log renderers do not print it twice.
+	Logged bool `json:"logged,omitempty"`
+}
+
+// UserLookup is implemented by sources that can find one user by email or
+// username whether or not it would be selected, for explain: with --users
+// mapped, LDAP and Okta do not read unmapped users at all. Lookup returns
+// nil and no error when the source has no such user; where says what was
+// searched (file, base and filter), for a "not found" that can be trusted.
+type UserLookup interface {
+	LookupUser(ctx context.Context, query string, q SourceQuery) (u *DirectoryUser, where string, err error)
 }
 
 // Source is an identity directory: LDAP, CSV, Okta, another Adobe org.

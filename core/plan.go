@@ -73,6 +73,11 @@ type Change struct {
 	// Held names the safety limit that withheld the change (only on
 	// Plan.Withheld).
 	Held Hold `json:"held,omitempty"`
+	// Blocked, when set, says why the change cannot succeed (an add to a
+	// group the org does not have and the run does not create): the
+	// executor records it as failed with this reason and never sends it,
+	// so that the org's refusal cannot take the user's other changes down.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // LimitReport says whether the max_adobe_only_users limit held.
@@ -137,6 +142,9 @@ type Plan struct {
 	AdobeOnlyAction AdobeOnlyKind `json:"adobe_only_action,omitempty"`
 	Strays          []Stray       `json:"strays,omitempty"`
 	Warnings        []string      `json:"warnings,omitempty"`
+	// Findings are the diagnosis of the snapshot and options the plan was
+	// made from (see Diagnose): every front end renders them.
+	Findings []Finding `json:"findings,omitempty"`
 	// DirectoryDigest and AdobeDigest bind the plan to the snapshots it was
 	// made from, so a stale plan can be refused.
 	DirectoryDigest string `json:"directory_digest,omitempty"`

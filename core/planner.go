@@ -119,6 +119,13 @@ type planner struct {
 	wantBuf       []want // scratch for one user's desired groups
 	wantArena     []want
 
+	creating  map[string]bool            // org + "\x00" + group: groups the plan creates
+	orgGroups map[string]map[string]bool // org → normalised names of the groups read
+	// invalid holds the lower-cased emails and usernames of directory
+	// users skipped for values UMAPI would refuse: their Adobe accounts are
+	// left alone rather than treated as Adobe-only.
+	invalid map[string]bool
+
 	createdPrimary   map[string]struct{}
 	createdSecondary map[string]struct{}
 	updated          map[string]struct{}
@@ -308,6 +315,9 @@ func (p *planner) run() (*Plan, error) {
 		p.plan.AdobeDigest = AdobeDigest(p.snap.Adobe)
 	}()
 	err := p.runRules()
+	if err == nil {
+		p.plan.Findings = Diagnose(p.snap, p.o)
+	}
 	<-digestDone
 	if err != nil {
 		return nil, err
@@ -492,7 +502,56 @@ func actionRank(a Action) int {
 }
 
 func (p *planner) emit(c Change) {
+	if c.Action == ActionCreateGroup {
+		if p.creating == nil {
+			p.creating = map[string]bool{}
+		}
+		p.creating[c.Org+"\x00"+NormalizeGroup(c.Group)] = true
+	}
+	if c.Action == ActionAddGroups {
+		if ok, missing := p.splitMissing(c.Org, c.Groups); len(missing) > 0 {
+			if len(ok) > 0 {
+				c.Groups = ok
+				p.changes.add(c)
+			}
+			c.Groups = missing
+			c.Blocked = fmt.Sprintf("%s: no such group in %s, and auto_create is off", quoteList(missing), orgLabel(c.Org))
+			p.logf(slog.LevelInfo, "Not adding %s to %s, which will fail: %s", c.User.User, quoteList(missing), c.Blocked)
+			p.changes.add(c)
+			return
+		}
+	}
 	p.changes.add(c)
+}
+
+// splitMissing splits normalised groups into those the org has (or the
+// plan creates) and those it lacks. When the org's groups were not read
+// nothing is missing.
+func (p *planner) splitMissing(org string, groups []string) (ok, missing []string) {
+	os := p.snap.Adobe[org]
+	if len(os.Groups) == 0 {
+		return groups, nil
+	}
+	if p.orgGroups == nil {
+		p.orgGroups = map[string]map[string]bool{}
+	}
+	have := p.orgGroups[org]
+	if have == nil {
+		have = make(map[string]bool, len(os.Groups))
+		for _, g := range os.Groups {
+			have[NormalizeGroup(g.Name)] = true
+		}
+		p.orgGroups[org] = have
+	}
+	for _, g := range groups {
+		n := NormalizeGroup(g)
+		if have[n] || p.creating[org+"\x00"+n] {
+			ok = append(ok, g)
+		} else {
+			missing = append(missing, g)
+		}
+	}
+	return ok, missing
 }
 
 func (p *planner) reasonsFor(r *dirRec, org int, names []string) []string {

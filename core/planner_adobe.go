@@ -226,6 +226,14 @@ func (p *planner) logStray(oi int, a Action, key string) {
 // (§3.5 step 8, §3.10).
 func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mapped map[string]string, traced bool) {
 	name := p.g.orgs[oi]
+	if p.invalid[lowerTrim(a.Email)] || (a.Username != "" && p.invalid[lowerTrim(a.Username)]) {
+		// Its directory record was skipped as invalid, not removed: the
+		// account is not Adobe-only.
+		if traced {
+			p.tr.add("adobe-only", "left alone", "in %s the Adobe account %s has a directory record that was skipped as invalid; it is not treated as Adobe-only", orgLabel(name), k.String())
+		}
+		return
+	}
 	if p.o.AdobeOnlyAction == AdobeOnlyExclude {
 		if oi == 0 {
 			p.c.Excluded++

@@ -40,9 +40,20 @@ func (p *planner) loadDirectory() error {
 			continue
 		}
 		p.c.DirectoryUsersRead++
+		if ps := ValidateDirectoryUser(u); len(ps) > 0 {
+			// Diagnose reports it (once); here it is only kept out.
+			if p.invalid == nil {
+				p.invalid = map[string]bool{}
+			}
+			p.invalid[lowerTrim(u.Email)], p.invalid[lowerTrim(u.Username)] = true, true
+			if traced {
+				p.tr.add("validation", "skipped", "%s; UMAPI would refuse it, so the user is skipped and nothing is sent for it; its Adobe account, if any, is left alone", invalidUserFinding(u, ps).Message)
+			}
+			continue
+		}
 		if filter != nil && !inAny(u.Groups, filter) {
 			if traced {
-				p.tr.add("selection", "not selected", "--users %s: the user is in none of the groups %s", p.o.Users, quoteList(sortedKeys(filter)))
+				p.traceNotSelected(u)
 			}
 			continue
 		}
@@ -94,10 +105,84 @@ func (p *planner) loadDirectory() error {
 		p.recs = append(p.recs, rec)
 		p.idx.add(rec.k.Email, rec.k.Username, ri)
 	}
+	// Users the source read but did not select were read all the same.
+	p.c.DirectoryUsersRead += len(p.snap.Directory.Unselected)
 	if p.tr != nil && p.tr.dir == nil {
-		p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read", p.tr.q, len(users))
+		p.traceUnselected()
 	}
 	return nil
+}
+
+// traceUnselected explains a user the source read but did not return as
+// selected, or says that the source has no such user.
+func (p *planner) traceUnselected() {
+	for i := range p.snap.Directory.Unselected {
+		u := &p.snap.Directory.Unselected[i]
+		if !p.tr.dirHit(u) {
+			continue
+		}
+		p.tr.dir = u
+		p.tr.add("source", "found", "directory record %s", describeDir(u))
+		p.traceNotSelected(u)
+		return
+	}
+	if p.tr.searched != "" {
+		p.tr.add("source", "not found", "no directory user has the email or username %q: searched %s", p.tr.q, p.tr.searched)
+		return
+	}
+	q := DirectoryQuery(p.o)
+	scope := "every user"
+	if !q.AllUsers {
+		scope = "the members of " + quoteList(q.Groups)
+	}
+	p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read from the directory (%s)",
+		p.tr.q, len(p.snap.Directory.Users)+len(p.snap.Directory.Unselected), scope)
+}
+
+// traceNotSelected says exactly why a user read from the directory is not
+// selected, naming the mapped directory groups nearest to its own.
+func (p *planner) traceNotSelected(u *DirectoryUser) {
+	switch p.o.Users {
+	case UsersMapped:
+		p.tr.add("selection", "not selected", "--users mapped selects members of mapped directory groups; the user's groups %s are not mapped%s",
+			quoteList(u.Groups), p.nearestMapped(u.Groups))
+	case UsersGroup:
+		p.tr.add("selection", "not selected", "--users group %s: the user is in none of these groups; its groups are %s",
+			quoteList(p.o.UsersGroups), quoteList(u.Groups))
+	default:
+		p.tr.add("selection", "not selected", "the directory read only members of the requested groups, and the user's groups %s are not among them%s",
+			quoteList(u.Groups), p.nearestMapped(u.Groups))
+	}
+}
+
+// nearestMapped says, for each of groups that is not mapped, the nearest
+// mapped directory group and where it maps to, as " (…)"; "" when none is
+// near.
+func (p *planner) nearestMapped(groups []string) string {
+	mapped := map[string][]string{}
+	var names []string
+	for _, m := range p.o.GroupMapping {
+		if _, ok := mapped[m.DirectoryGroup]; !ok {
+			names = append(names, m.DirectoryGroup)
+		}
+		mapped[m.DirectoryGroup] = append(mapped[m.DirectoryGroup], m.AdobeGroups...)
+	}
+	var hints []string
+	for _, g := range groups {
+		if _, ok := mapped[g]; ok {
+			continue
+		}
+		if n := Nearest(g, names); n != "" {
+			hints = append(hints, fmt.Sprintf("the mapping names %q (→ %s), near %q: did you mean it?", n, quoteNames(mapped[n]), g))
+		}
+	}
+	if len(hints) == 0 {
+		if len(names) == 0 {
+			return "; no directory group is mapped"
+		}
+		return fmt.Sprintf("; the mapped directory groups are %s", quoteList(names))
+	}
+	return "; " + strings.Join(hints, "; ")
 }
 
 // traceWants states the user's desired groups per org.
@@ -141,7 +226,7 @@ func (p *planner) mapUser(rec *dirRec, traced bool) error {
 		return err
 	}
 	if traced && len(rec.wants) == 0 {
-		p.tr.add("mapping", "no groups", "none of the user's directory groups %s maps to an Adobe group", quoteList(u.Groups))
+		p.tr.add("mapping", "no groups", "the user's directory groups %s are not mapped to any Adobe group%s", quoteList(u.Groups), p.nearestMapped(u.Groups))
 	}
 	for _, mg := range u.MemberGroups {
 		for _, r := range p.g.rules {

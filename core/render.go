@@ -42,6 +42,17 @@ func RenderText(w io.Writer, p *Plan) error {
 		b.WriteString("Withheld by max_adobe_only_users (not applied):\n\n")
 		writeChanges(&b, p.Orgs, p.Withheld, "  ")
 	}
+	if len(p.Findings) > 0 {
+		fmt.Fprintf(&b, "Findings (%d):\n", len(p.Findings))
+		for _, f := range p.Findings {
+			mark := "!"
+			if f.Severity != SeverityWarning {
+				mark = "·"
+			}
+			fmt.Fprintf(&b, "  %s %s\n", mark, f.Message)
+		}
+		b.WriteString("\n")
+	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintf(&b, "Warnings (%d):\n", len(p.Warnings))
 		for _, s := range p.Warnings {
@@ -128,6 +139,9 @@ func changeLine(c *Change) string {
 		if c.Action == ActionAddGroups && len(c.Reasons) > 0 {
 			fmt.Fprintf(&b, "  ← %s", strings.Join(c.Reasons, "; "))
 		}
+	}
+	if c.Blocked != "" {
+		fmt.Fprintf(&b, "  ✗ NOT SENT: %s", c.Blocked)
 	}
 	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -275,15 +276,31 @@ func TestExit2Usage(t *testing.T) {
 }
 
 func TestExit3ServerFailures(t *testing.T) {
-	// "Ghost Profile" is mapped but does not exist: adds to it fail.
-	f := newFixture(t, fixtureOpts{mapping: "    - directory_group: Design\n      adobe_groups: [Design Team, Ghost Profile]\n"})
+	// eve's domain is not one of the org's: the org refuses her create.
+	f := newFixture(t, fixtureOpts{csv: smallCSV + "Eve,Else,eve@elsewhere.org,SE,Design\n"})
 	r := f.run(context.Background(), "sync")
-	if r.code != exitFailed || !strings.Contains(r.stdout, "error.group.not_found") {
+	if r.code != exitFailed || !strings.Contains(r.stdout, "error.") {
 		t.Fatalf("sync: %v; want exit 3 with the server's error", r)
 	}
 	// Everything else was applied: dee exists now.
 	if _, ok := emails(f.srv.State())["dee@example.org"]; !ok {
 		t.Error("dee was not created")
+	}
+}
+
+func TestExit3ChangesThatCannotSucceed(t *testing.T) {
+	// "Ghost Profile" is mapped but does not exist: adds to it are
+	// recorded as failed and never sent.
+	f := newFixture(t, fixtureOpts{mapping: "    - directory_group: Design\n      adobe_groups: [Design Team, Ghost Profile]\n"})
+	r := f.run(context.Background(), "sync")
+	if r.code != exitFailed || !strings.Contains(r.stdout, "usersync.blocked") {
+		t.Fatalf("sync: %v; want exit 3 with the blocked changes", r)
+	}
+	if st := f.srv.Stats(); st.Errors != 0 {
+		t.Errorf("the org refused %d steps; want none sent", st.Errors)
+	}
+	if g := emails(f.srv.State())["dee@example.org"]; !slices.Contains(g, "design team") {
+		t.Errorf("dee has %v; want design team", g)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/usersync/usersync/core"
-	"github.com/usersync/usersync/core/config"
 	"github.com/usersync/usersync/store"
 )
 
@@ -33,7 +32,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fatal(e, err)
 	}
-	x, err := core.Explain(ctx, snap, p.opts, rest[0])
+	x, err := core.ExplainFrom(ctx, snap, p.source, p.opts, rest[0])
 	if err != nil {
 		return fatal(e, err)
 	}
@@ -142,9 +141,13 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 		adobeGroups[org] = gs
 		okf("Adobe org %s: token obtained, %d groups and product profiles", org, len(gs))
 	}
+	var dirRead *core.DirectoryResult
 	if p.source != nil {
 		q := core.DirectoryQuery(p.opts)
 		res, err := p.source.Users(ctx, q, core.NopReporter{})
+		if err == nil {
+			dirRead = &res
+		}
 		switch {
 		case err != nil:
 			bad("directory (%s): %v", p.cfg.Invocation.Connector, err)
@@ -155,7 +158,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 			// selected).
 			seen := map[string]bool{}
 			var known []string
-			for _, u := range res.Users {
+			for _, u := range append(append([]core.DirectoryUser(nil), res.Users...), res.Unselected...) {
 				for _, g := range append(append([]string(nil), u.Groups...), u.MemberGroups...) {
 					if !seen[g] {
 						seen[g] = true
@@ -166,7 +169,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 			sort.Strings(known)
 			for _, g := range res.MissingGroups {
 				hint := ""
-				if s := config.Suggest(g, known); s != "" {
+				if s := core.Nearest(g, known); s != "" {
 					hint = fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				bad("directory group %q is mapped but not found in the directory%s", g, hint)
@@ -187,7 +190,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 				continue
 			}
 			hint := ""
-			if s := config.Suggest(name, groupNames(gs)); s != "" {
+			if s := core.Nearest(name, groupNames(gs)); s != "" {
 				hint = fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			if p.opts.AutoCreate {
@@ -195,6 +198,25 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 				continue
 			}
 			bad("Adobe group %q mapped from %q is not in org %s%s", name, m.DirectoryGroup, org, hint)
+		}
+	}
+	// The rest of the diagnosis the plan carries: unmapped groups in use,
+	// invalid or duplicate users, skipped records. Warnings, not failures.
+	if dirRead != nil {
+		snap := &core.Snapshot{Directory: *dirRead, Adobe: map[string]core.OrgSnapshot{}}
+		for org, gs := range adobeGroups {
+			snap.Adobe[org] = core.OrgSnapshot{Groups: gs}
+		}
+		for _, f := range core.Diagnose(snap, p.opts) {
+			switch f.Kind {
+			case core.FindingDirectoryGroupMissing, core.FindingAdobeGroupMissing:
+				continue // checked above
+			}
+			label := "WARN  "
+			if f.Severity != core.SeverityWarning {
+				label = "note  "
+			}
+			fmt.Fprintln(e.stdout, label+f.Message)
 		}
 	}
 	if problems > 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -108,6 +109,12 @@ type planOutput struct {
 	file     string // -o
 	detailed bool   // --detailed-exitcode
 	planOnly bool
+	// mapping is plan --mapping: a file whose groups: list replaces
+	// directory_users.groups for this run.
+	mapping string
+	// configured is the configuration's own mapping when --mapping
+	// replaced it: the plan is compared with it.
+	configured []core.GroupMapping
 	// args is the command line the plan is made with, recorded so that
 	// apply reads both sides again with the same selection.
 	args []string
@@ -117,6 +124,7 @@ type planOutput struct {
 func addPlanFlags(fs *pflag.FlagSet, out *planOutput) {
 	fs.StringVarP(&out.file, "out", "o", "", "write the plan to this file (apply it later with 'usersync apply FILE')")
 	fs.BoolVar(&out.detailed, "detailed-exitcode", false, "exit 10 when changes are pending, 0 when there are none")
+	fs.StringVar(&out.mapping, "mapping", "", "try the groups: list in this file instead of directory_users.groups (this run only)")
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) int {
@@ -137,6 +145,12 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
+	if out.mapping != "" {
+		out.configured = p.opts.GroupMapping
+		if err := p.useMapping(out.mapping); err != nil {
+			return fatal(e, err)
+		}
+	}
 	return p.headless(ctx, "plan", events, out)
 }
 
@@ -216,6 +230,18 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	}
 	run.Excluded = sortedIDs(exclude)
 	run.Counters, run.Changes, run.Withheld = plan.Counters, len(plan.Changes), len(plan.Withheld)
+	logFindings(named(log, "processor"), plan.Findings, rep)
+	if out.configured != nil {
+		// What --mapping changes, from the same snapshot.
+		if base, _, err := core.Replan(ctx, snap, p.opts, out.configured); err == nil {
+			d := core.DiffPlans(base, plan)
+			named(log, "processor").Info(fmt.Sprintf("Compared with directory_users.groups, the mapping of %s makes %d changes more and %d fewer", out.mapping, len(d.Added), len(d.Dropped)))
+			for _, l := range d.Lines() {
+				named(log, "processor").Info("  " + l)
+			}
+			rep.event("mapping_diff", d)
+		}
+	}
 	p.logPlan(plan, exclude, rep)
 	p.logSafety(plan, rep)
 	est := core.EstimatePlan(plan, exclude, core.DefaultRateLimit)
@@ -417,6 +443,39 @@ func sortedIDs(m map[int]bool) []int {
 		}
 	}
 	return ids
+}
+
+// useMapping makes the groups: list of file the mapping of this run.
+func (p *pipeline) useMapping(file string) error {
+	m, err := config.LoadMapping(file)
+	if err != nil {
+		return err
+	}
+	if err := p.cfg.ReplaceMapping(m); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	p.opts.GroupMapping = p.cfg.Options.GroupMapping
+	named(p.log, "main").Warn(fmt.Sprintf("The group mapping of %s replaces directory_users.groups for this plan only; to apply it, put it in %s and plan again", file, p.cfg.File))
+	return nil
+}
+
+// logFindings writes the plan's diagnosis: a WARNING (or INFO, for a
+// notice) line per finding, and a `warning` event per finding with --json.
+// Findings the source already logged are not written twice.
+func logFindings(lg *slog.Logger, fs []core.Finding, rep *headlessReporter) {
+	for _, f := range fs {
+		if rep != nil {
+			rep.event("warning", f)
+		}
+		if f.Logged {
+			continue
+		}
+		if f.Severity == core.SeverityWarning {
+			lg.Warn(f.Message)
+		} else {
+			lg.Info(f.Message)
+		}
+	}
 }
 
 // logPlan emits one plan_change event per change with --json (the

@@ -193,6 +193,7 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 
 	users := map[string]*entry{}
 	var order []*entry
+	var notes []core.SourceNote
 	rows := 0
 	for {
 		rec, err := cr.Read()
@@ -220,10 +221,14 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		email := get(c.Email)
 		if email == "" {
 			s.log.Warn(fmt.Sprintf("%s:%d: row skipped: no email address in column %q", path, line, c.Email))
+			notes = append(notes, core.SourceNote{Kind: core.NoteSkipped, Origin: fmt.Sprintf("%s:%d", path, line), Logged: true,
+				Reason: fmt.Sprintf("row skipped: no email address in column %q", c.Email)})
 			continue
 		}
 		if !strings.Contains(email, "@") {
 			s.log.Warn(fmt.Sprintf("%s:%d: row skipped: email %q has no @", path, line, email))
+			notes = append(notes, core.SourceNote{Kind: core.NoteSkipped, Origin: fmt.Sprintf("%s:%d", path, line), User: email, Logged: true,
+				Reason: fmt.Sprintf("row skipped: email %q has no @", email)})
 			continue
 		}
 		e := users[email]
@@ -232,8 +237,23 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 			users[email] = e
 			order = append(order, e)
 		}
-		e.lines = append(e.lines, line)
 		u := &e.u
+		if len(e.lines) > 0 {
+			// Rows are merged; the later non-empty value wins. Say so
+			// when they disagree.
+			var diff []string
+			for _, f := range [][3]string{{"firstname", u.Firstname, get(c.Firstname)}, {"lastname", u.Lastname, get(c.Lastname)},
+				{"country", u.Country, strings.ToUpper(get(c.Country))}} {
+				if f[1] != "" && f[2] != "" && f[1] != f[2] {
+					diff = append(diff, fmt.Sprintf("%s %q → %q", f[0], f[1], f[2]))
+				}
+			}
+			if len(diff) > 0 {
+				notes = append(notes, core.SourceNote{Kind: core.NoteConflict, Origin: fmt.Sprintf("%s:%s,%d", path, joinInts(e.lines), line), User: email,
+					Reason: fmt.Sprintf("rows for %s disagree (%s); the rows are merged and the later row's values are used", email, strings.Join(diff, ", "))})
+			}
+		}
+		e.lines = append(e.lines, line)
 		setIf(&u.Firstname, get(c.Firstname))
 		setIf(&u.Lastname, get(c.Lastname))
 		setIf(&u.Country, strings.ToUpper(get(c.Country)))
@@ -254,6 +274,8 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 			typ, err := core.ParseIdentityType(t)
 			if err != nil {
 				s.log.Warn(fmt.Sprintf("%s:%d: user %s skipped: %v", path, line, email, err))
+				notes = append(notes, core.SourceNote{Kind: core.NoteSkipped, Origin: fmt.Sprintf("%s:%d", path, line), User: email, Logged: true,
+					Reason: fmt.Sprintf("user %s skipped: %v", email, err)})
 				e.dropped = true
 				delete(users, email)
 				continue
@@ -300,8 +322,12 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		}
 		if q.AllUsers || in {
 			res.Users = append(res.Users, u)
+		} else {
+			// Kept for explain and the diagnosis: the whole file was read.
+			res.Unselected = append(res.Unselected, u)
 		}
 	}
+	res.Notes = notes
 	for _, g := range q.Groups {
 		if !seen[g] && !slices.Contains(res.MissingGroups, g) {
 			res.MissingGroups = append(res.MissingGroups, g)
@@ -335,4 +361,26 @@ func csvError(path string, err error) error {
 		return core.Errorf(core.CodeInvalidInput, "reading users file", "%s:%d:%d: malformed CSV: %v", path, pe.Line, pe.Column, pe.Err)
 	}
 	return core.Errorf(core.CodeInvalidInput, "reading users file", "%s: %v", path, err)
+}
+
+var _ core.UserLookup = (*Source)(nil)
+
+// LookupUser finds one user of the file by email or username,
+// case-insensitively, whether or not q would select it. where names the
+// file searched.
+func (s *Source) LookupUser(ctx context.Context, query string, q core.SourceQuery) (*core.DirectoryUser, string, error) {
+	q.AllUsers = true
+	res, err := s.Users(ctx, q, core.NopReporter{})
+	if err != nil {
+		return nil, "", err
+	}
+	where := fmt.Sprintf("the users file %s (%d users)", s.cfg.FilePath, len(res.Users))
+	want := strings.ToLower(strings.TrimSpace(query))
+	for i := range res.Users {
+		u := &res.Users[i]
+		if strings.ToLower(u.Email) == want || strings.ToLower(u.Username) == want {
+			return u, where, nil
+		}
+	}
+	return nil, where, nil
 }

@@ -1124,3 +1124,31 @@ func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
 	}
 	return first
 }
+
+var _ core.UserLookup = (*Source)(nil)
+
+// LookupUser finds one user by email or username among the users
+// all_users_filter selects under base_dn, with its memberships of the
+// requested groups, whether or not those make it selected. It reads the
+// users as --users all does (one subtree search); where names the server,
+// base and filter searched.
+func (s *Source) LookupUser(ctx context.Context, query string, q core.SourceQuery) (*core.DirectoryUser, string, error) {
+	host := ""
+	if s.cfg.URL != nil {
+		host = s.cfg.URL.String()
+	}
+	where := fmt.Sprintf("LDAP %s, base %q, filter %q", host, s.cfg.BaseDN, s.cfg.AllUsersFilter)
+	q.AllUsers = true
+	res, err := s.Users(ctx, q, core.NopReporter{})
+	if err != nil {
+		return nil, where, err
+	}
+	want := strings.ToLower(strings.TrimSpace(query))
+	for i := range res.Users {
+		u := &res.Users[i]
+		if strings.ToLower(u.Email) == want || strings.ToLower(u.Username) == want {
+			return u, where, nil
+		}
+	}
+	return nil, where, nil
+}

@@ -114,6 +114,28 @@ func (f *fakeOkta) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		oktaError(w, 404, "E0000007", "Not found: Resource not found: "+id+" (UserGroup)")
+	case strings.HasPrefix(path, "/api/v1/users/") && strings.HasSuffix(path, "/groups"):
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "/api/v1/users/"), "/groups")
+		var out []map[string]any
+		for _, g := range f.groups {
+			for _, m := range g.members {
+				if m == id {
+					out = append(out, map[string]any{"id": g.id, "type": "OKTA_GROUP", "profile": map[string]any{"name": g.name}})
+				}
+			}
+		}
+		f.page(w, r, out, limit, after, false)
+	case strings.HasPrefix(path, "/api/v1/users/"):
+		// A user by id or login, as Okta's GET /api/v1/users/{id|login}.
+		key := strings.TrimPrefix(path, "/api/v1/users/")
+		for id, u := range f.users {
+			if p, _ := u["profile"].(map[string]any); id == key || (p != nil && p["login"] == key) {
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(u)
+				return
+			}
+		}
+		oktaError(w, 404, "E0000007", "Not found: Resource not found: "+key+" (User)")
 	default:
 		oktaError(w, 404, "E0000022", "The endpoint does not support the provided HTTP method")
 	}

@@ -359,3 +359,42 @@ func nilIfEmpty(s string) any {
 	}
 	return s
 }
+
+var _ core.UserLookup = (*Source)(nil)
+
+// LookupUser finds one Okta user by login or email (GET
+// /api/v1/users/{login}) with the names of all its groups, whether or not
+// it is in a mapped group, for explain. A user all_users_filter rejects is
+// returned with a note in its Origin. where names the org and filter.
+func (s *Source) LookupUser(ctx context.Context, query string, q core.SourceQuery) (*core.DirectoryUser, string, error) {
+	where := fmt.Sprintf("Okta %s (user lookup by login, all_users_filter %q)", s.cfg.Host, s.cfg.AllUsersFilter.String())
+	c, err := newClient(s.cfg, s.log)
+	if err != nil {
+		return nil, where, err
+	}
+	st := &readState{Source: s, c: c, r: core.NopReporter{}, ext: extendedFields(s.cfg, q.ExtendedAttributes),
+		byID: map[string]int{}, verdicts: map[string]bool{}}
+	var raw map[string]any
+	if _, err := c.getJSON(ctx, "okta user lookup", c.endpoint("/api/v1/users/"+url.PathEscape(strings.TrimSpace(query)), nil), &raw, st.r); err != nil {
+		if core.Code(err) == core.CodeNotFound {
+			return nil, where, nil
+		}
+		return nil, where, err
+	}
+	id, _ := raw["id"].(string)
+	u, ok := st.convert(id, raw)
+	if !ok {
+		return nil, where, nil
+	}
+	if match, err := s.cfg.AllUsersFilter.Match(raw); err == nil && !match {
+		u.Origin += " (all_users_filter does not select it)"
+	}
+	var groups []oktaGroup
+	if _, err := c.getJSON(ctx, "okta user groups", c.endpoint("/api/v1/users/"+url.PathEscape(id)+"/groups", nil), &groups, st.r); err != nil {
+		return nil, where, err
+	}
+	for _, g := range groups {
+		u.Groups = append(u.Groups, g.Profile.Name)
+	}
+	return &u, where, nil
+}

@@ -256,7 +256,7 @@ func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts Lo
 		if e.Path == "extensions" {
 			e.Msg += ": the extensions section is an old layout; put after_mapping_hook and its lists in " +
 				"extension-config.yml and name that file in directory_users.extension"
-		} else if i := strings.LastIndex(e.Path, "."); i < 0 {
+		} else if i := strings.LastIndex(e.Path, "."); i < 0 && !strings.Contains(e.Msg, "did you mean") {
 			if s := Suggest(e.Path, []string{"adobe_users", "directory_users", "limits", "logging", "invocation_defaults", "notifications"}); s != "" {
 				e.Msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
@@ -564,37 +564,12 @@ func (c *Config) directoryUsers(du *Node) (string, []orgRef, error) {
 		}
 	}
 
-	index := map[string]int{}
-	for _, it := range du.Get("groups").Items() {
-		if !it.IsMap() {
-			return "", nil, it.Errorf("must be a mapping with directory_group and adobe_groups")
-		}
-		dg, err := it.RequireString("directory_group")
-		if err != nil {
-			return "", nil, err
-		}
-		ag, err := it.StringList("adobe_groups")
-		if err != nil {
-			return "", nil, err
-		}
-		agn := it.Get("adobe_groups")
-		for _, g := range ag {
-			org, name := core.SplitQualifiedGroup(g)
-			if strings.TrimSpace(name) == "" {
-				return "", nil, agn.Errorf("invalid Adobe group name %q", g)
-			}
-			if org != "" {
-				refs = append(refs, orgRef{org: org, group: g, node: agn})
-			}
-		}
-		// Entries for the same directory group accumulate (UST).
-		if i, ok := index[dg]; ok {
-			c.Options.GroupMapping[i].AdobeGroups = append(c.Options.GroupMapping[i].AdobeGroups, ag...)
-			continue
-		}
-		index[dg] = len(c.Options.GroupMapping)
-		c.Options.GroupMapping = append(c.Options.GroupMapping, core.GroupMapping{DirectoryGroup: dg, AdobeGroups: ag})
+	gm, grefs, err := parseGroupMapping(du.Get("groups"))
+	if err != nil {
+		return "", nil, err
 	}
+	c.Options.GroupMapping = append(c.Options.GroupMapping, gm...)
+	refs = append(refs, grefs...)
 
 	for _, it := range du.Get("additional_groups").Items() {
 		if !it.IsMap() {
@@ -651,6 +626,9 @@ func (c *Config) limits(root *Node) error {
 	}
 	v := l.Get("max_adobe_only_users")
 	if v.IsNull() {
+		if e := l.Misspelt("max_adobe_only_users"); e != nil {
+			return e
+		}
 		return &Error{File: l.File, Path: "limits.max_adobe_only_users", Line: l.Line(),
 			Msg: "required: the most Adobe-only users a run may act on, as a number (200) or a percentage (\"5%\")"}
 	}

@@ -270,6 +270,9 @@ func (n *Node) RequireMap(key string) (*Node, error) {
 		return nil, err
 	}
 	if v == nil {
+		if e := n.Misspelt(key); e != nil {
+			return nil, e
+		}
 		return nil, &Error{File: n.File, Path: n.child(key), Line: n.Line(), Msg: "required section is missing"}
 	}
 	return v, nil
@@ -331,6 +334,9 @@ func (n *Node) RequireString(key string) (string, error) {
 		return "", err
 	}
 	if s == "" {
+		if e := n.Misspelt(key); e != nil {
+			return "", e
+		}
 		return "", &Error{File: n.File, Path: n.child(key), Line: n.Line(), Msg: "required value is missing"}
 	}
 	return s, nil
@@ -432,7 +438,11 @@ func (n *Node) Unused() []*Error {
 					p = path + "." + k
 				}
 				if !used[k] {
-					out = append(out, &Error{File: n.File, Path: p, Line: y.Content[i].Line, Msg: "unknown key"})
+					msg := "unknown key"
+					if s := Suggest(k, askedKeys(used)); s != "" {
+						msg += fmt.Sprintf(" (did you mean %q?)", s)
+					}
+					out = append(out, &Error{File: n.File, Path: p, Line: y.Content[i].Line, Msg: msg})
 					continue
 				}
 				walk(y.Content[i+1], p)
@@ -446,6 +456,39 @@ func (n *Node) Unused() []*Error {
 	walk(n.y, n.Path)
 	sort.Slice(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	return out
+}
+
+// askedKeys lists, sorted, the keys readers asked a mapping for: the keys
+// a misspelt one may have been meant as.
+func askedKeys(used map[string]bool) []string {
+	out := make([]string, 0, len(used))
+	for k := range used {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Misspelt returns, when required key is absent from mapping n but a key
+// no reader asked for is close to it, an unknown-key error for that key
+// suggesting key; otherwise nil. A required-value error would send the
+// reader looking for a key that is there, only misspelt.
+func (n *Node) Misspelt(key string) *Error {
+	if !n.IsMap() {
+		return nil
+	}
+	used := n.used.keys[n.y]
+	for i := 0; i+1 < len(n.y.Content); i += 2 {
+		k := n.y.Content[i].Value
+		if used[k] || k == key {
+			continue
+		}
+		if Suggest(k, []string{key}) != "" {
+			return &Error{File: n.File, Path: n.child(k), Line: n.y.Content[i].Line,
+				Msg: fmt.Sprintf("unknown key (did you mean %q?)", key)}
+		}
+	}
+	return nil
 }
 
 // CheckKeys returns an error naming the first key of mapping n that is not
