@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/fnv"
+	"os"
 	"runtime/debug"
 	"strings"
 
@@ -142,4 +144,101 @@ func (db *DB) unseal(v []byte, what string) ([]byte, error) {
 		return nil, db.damaged("%s does not match its checksum", what)
 	}
 	return payload, nil
+}
+
+// bbolt's file layout, as far as preflight reads it: two meta pages at the
+// start, each a 16-byte page header then the meta record (little-endian on
+// the platforms usersync ships for).
+const (
+	boltMagic      = 0xED0CDAED
+	boltPageHeader = 16
+	boltMetaLen    = 64 // magic … checksum
+	boltFreelist   = 0x10
+	boltNoFreelist = ^uint64(0)
+)
+
+type boltMeta struct {
+	pageSize uint32
+	root     uint64
+	freelist uint64
+	pgid     uint64 // high-water mark: pages in use
+	txid     uint64
+}
+
+// readBoltMeta decodes and verifies one meta page (checksum: FNV-1a 64 of
+// the record before the checksum field).
+func readBoltMeta(page []byte) (boltMeta, bool) {
+	if len(page) < boltPageHeader+boltMetaLen {
+		return boltMeta{}, false
+	}
+	m := page[boltPageHeader : boltPageHeader+boltMetaLen]
+	le := binary.LittleEndian
+	if le.Uint32(m[0:]) != boltMagic {
+		return boltMeta{}, false
+	}
+	h := fnv.New64a()
+	h.Write(m[:56])
+	if h.Sum64() != le.Uint64(m[56:]) {
+		return boltMeta{}, false
+	}
+	return boltMeta{pageSize: le.Uint32(m[8:]), root: le.Uint64(m[16:]), freelist: le.Uint64(m[32:]),
+		pgid: le.Uint64(m[40:]), txid: le.Uint64(m[48:])}, true
+}
+
+// preflight checks an existing database file before bbolt maps it: a
+// valid meta page, a file as long as the pages the meta page says are in
+// use (a truncated copy is the commonest damage), and a freelist page that
+// is one. An empty or missing file is left to Open.
+func preflight(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // Open reports it, or creates the file
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return nil
+	}
+	damaged := func(format string, args ...any) error {
+		return &damagedError{path: path, detail: fmt.Sprintf(format, args...)}
+	}
+	head := make([]byte, boltPageHeader+boltMetaLen)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return damaged("too short to hold a database header (%d bytes)", fi.Size())
+	}
+	m0, ok0 := readBoltMeta(head)
+	ps := int64(m0.pageSize)
+	if !ok0 || ps < 512 || ps > 1<<16 {
+		ps = 4096
+	}
+	m1, ok1 := boltMeta{}, false
+	if _, err := f.ReadAt(head, ps); err == nil {
+		m1, ok1 = readBoltMeta(head)
+	}
+	m := m0
+	switch {
+	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
+		m = m1
+	case !ok0 && !ok1:
+		return damaged("neither of its two header pages is valid")
+	}
+	ps = int64(m.pageSize)
+	if ps < 512 || ps > 1<<16 || ps&(ps-1) != 0 {
+		return damaged("its header gives an impossible page size %d", ps)
+	}
+	if need := int64(m.pgid) * ps; fi.Size() < need {
+		return damaged("the file is %d bytes but its pages need %d: it was truncated", fi.Size(), need)
+	}
+	if m.root >= m.pgid || (m.freelist != boltNoFreelist && m.freelist >= m.pgid) {
+		return damaged("its header points past the end of its pages")
+	}
+	if m.freelist != boltNoFreelist {
+		if _, err := f.ReadAt(head[:boltPageHeader], int64(m.freelist)*ps); err != nil {
+			return damaged("its freelist page cannot be read: %v", err)
+		}
+		if flags := binary.LittleEndian.Uint16(head[8:]); flags&boltFreelist == 0 {
+			return damaged("invalid freelist page %d (flags %#x)", m.freelist, flags)
+		}
+	}
+	return nil
 }

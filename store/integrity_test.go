@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/usersync/usersync/core"
 	bolt "go.etcd.io/bbolt"
@@ -232,6 +233,10 @@ func TestTruncatedDatabase(t *testing.T) {
 					db.Close()
 				}
 				checkDamaged(t, name, err, path)
+				// The failed open let go of the file: opening it again
+				// says damaged again, not "another usersync is using".
+				_, err = Open(path, Options{ReadOnly: ro, Timeout: 50 * time.Millisecond})
+				checkDamaged(t, name+", second open", err, path)
 			})
 		}
 	}

@@ -77,11 +77,31 @@ func Open(path string, opts Options) (*DB, error) {
 		// bbolt can only initialise an empty file by writing to it.
 		return nil, fmt.Errorf("store: %s is empty: no run has been recorded in it", path)
 	}
-	var b *bolt.DB
+	// bbolt panics on some damage while it opens, and then keeps the file
+	// mapped (and so locked) for the rest of the process. Check what can
+	// be checked first, without bbolt.
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
+	var (
+		b    *bolt.DB
+		file *os.File
+	)
+	bopts := &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		}}
 	err := guard(path, func() (err error) {
-		b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType})
+		b, err = bolt.Open(path, 0o600, bopts)
 		return err
 	})
+	if errors.Is(err, ErrDamaged) && b == nil && file != nil {
+		// bbolt panicked inside Open, holding the file; close it. (Its
+		// memory map stays, and with it the lock, until the process ends.)
+		file.Close()
+	}
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, core.Errorf(core.CodeLocked, "store",
