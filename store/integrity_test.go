@@ -345,3 +345,37 @@ func TestSealedDatabaseRefusesUnsealedValues(t *testing.T) {
 	_, err = db.Run(id)
 	checkDamaged(t, "unsealed record", err, path)
 }
+
+// TestUncleanOpenRunsConsistencyCheck: damage in a page that opening does
+// not read (a snapshot's leaf) is found by bbolt's consistency check when
+// the last writer died, and only then; a clean open leaves it to the read
+// that reaches it, which reports it as damage instead of panicking.
+func TestUncleanOpenRunsConsistencyCheck(t *testing.T) {
+	path, id := filledDB(t)
+	data, err := os.ReadFile(path)
+	must(t, err)
+	i := bytes.Index(data, chunkKey(0))
+	if i < 0 {
+		t.Fatal("no snapshot chunk key in the file")
+	}
+	const pageSize = 4096
+	page := i / pageSize * pageSize
+	data[page+8], data[page+9] = 0, 0 // page flags: no type
+	must(t, os.WriteFile(path, data, 0o600))
+
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("clean Open of a file with a damaged snapshot page = %v; want it to open (no check)", err)
+	}
+	_, err = db.Snapshot(id)
+	checkDamaged(t, "reading the damaged snapshot", err, path)
+	db.bolt.Close() // as a killed process would: the open marker stays
+
+	for _, ro := range []bool{true, false} {
+		_, err = Open(path, Options{ReadOnly: ro})
+		checkDamaged(t, fmt.Sprintf("unclean Open (read-only=%v)", ro), err, path)
+		if err != nil && !strings.Contains(err.Error(), "consistency check") {
+			t.Errorf("unclean Open: %v; want it to name the consistency check", err)
+		}
+	}
+}
