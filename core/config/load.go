@@ -591,6 +591,13 @@ func (c *Config) directoryUsers(du *Node) (string, []orgRef, error) {
 		if strings.TrimSpace(name) == "" {
 			return "", nil, it.Get("target").Errorf("invalid Adobe group name %q", target)
 		}
+		// A target with \N references is only a template; its length is
+		// known once a directory group fills it in.
+		if !strings.Contains(name, `\`) {
+			if err := checkGroupNameLengths(it.Get("target")); err != nil {
+				return "", nil, err
+			}
+		}
 		if org != "" {
 			refs = append(refs, orgRef{org: org, group: target, node: it.Get("target")})
 		}
@@ -696,6 +703,9 @@ func (c *Config) loadExtension(path string, compile func(string, int, string) (c
 	}
 	var refs []orgRef
 	groups := n.Get("extended_adobe_groups")
+	if err := checkGroupNameLengths(groups); err != nil {
+		return nil, err
+	}
 	for _, g := range e.ExtendedAdobeGroups {
 		org, name := core.SplitQualifiedGroup(g)
 		if strings.TrimSpace(name) == "" {

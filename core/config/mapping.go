@@ -27,6 +27,9 @@ func parseGroupMapping(groups *Node) ([]core.GroupMapping, []orgRef, error) {
 			return nil, nil, err
 		}
 		agn := it.Get("adobe_groups")
+		if err := checkGroupNameLengths(agn); err != nil {
+			return nil, nil, err
+		}
 		for _, g := range ag {
 			org, name := core.SplitQualifiedGroup(g)
 			if strings.TrimSpace(name) == "" {
