@@ -54,11 +54,11 @@ func parseFilter(s string) (filter, error) {
 	for s != "" {
 		prop, rest, ok := strings.Cut(s, " ")
 		if !ok {
-			return nil, fmt.Errorf("Invalid filter clause near %q.", s)
+			return nil, fmt.Errorf("invalid filter clause near %q", s)
 		}
 		op, rest, ok := strings.Cut(strings.TrimSpace(rest), " ")
 		if !ok || (op != "eq" && op != "ne") {
-			return nil, fmt.Errorf("Unsupported operator in filter clause near %q.", s)
+			return nil, fmt.Errorf("unsupported operator in filter clause near %q", s)
 		}
 		rest = strings.TrimSpace(rest)
 		c := clause{prop: prop, op: op}
@@ -78,7 +78,7 @@ func parseFilter(s string) (filter, error) {
 				b.WriteByte(rest[i])
 			}
 			if i >= len(rest) {
-				return nil, fmt.Errorf("Unterminated string literal.")
+				return nil, fmt.Errorf("unterminated string literal")
 			}
 			c.value, rest = b.String(), rest[i+1:]
 		default:
@@ -91,7 +91,7 @@ func parseFilter(s string) (filter, error) {
 			case "null":
 				c.value = nil
 			default:
-				return nil, fmt.Errorf("Unsupported literal %q.", lit)
+				return nil, fmt.Errorf("unsupported literal %q", lit)
 			}
 			rest = " " + r
 		}
@@ -102,7 +102,7 @@ func parseFilter(s string) (filter, error) {
 		}
 		after, ok := strings.CutPrefix(rest, "and ")
 		if !ok {
-			return nil, fmt.Errorf("Only 'and' joins filter clauses here (near %q).", rest)
+			return nil, fmt.Errorf("only 'and' joins filter clauses here (near %q)", rest)
 		}
 		s = strings.TrimSpace(after)
 	}
