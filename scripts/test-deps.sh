@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing and this machine can
-# install it: OpenLDAP's slapd and ldap-utils (Debian packages) and
-# staticcheck. Tests that need slapd skip with a clear message when it is
-# still missing.
+# install it: OpenLDAP's slapd and ldap-utils (Debian packages). staticcheck
+# needs no install: go.mod pins it as a tool (go tool staticcheck).
+#
+# A slapd that is still missing afterwards fails the run: make test sets
+# USERSYNC_REQUIRE_SLAPD=1, so the LDAP tests fail rather than skip.
 set -u
 need_slapd=0
 [ -x /usr/sbin/slapd ] || need_slapd=1
@@ -10,18 +12,26 @@ command -v ldapadd >/dev/null 2>&1 || need_slapd=1
 if [ "$need_slapd" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test-deps: installing slapd and ldap-utils" >&2
+    # Was a system slapd service running before the install? Only a
+    # service this script's install started is stopped again.
+    was_running=0
+    if command -v service >/dev/null 2>&1 && service slapd status >/dev/null 2>&1; then
+      was_running=1
+    fi
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get update -qq && apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null) \
-      || echo "test-deps: could not install slapd; LDAP integration tests will be skipped" >&2
-    # The package starts a system slapd; the tests run their own.
-    (service slapd stop >/dev/null 2>&1 || pkill -x slapd) 2>/dev/null || true
+    if ! (apt-get update -qq && apt-get install -y -qq --no-install-recommends slapd ldap-utils >/dev/null); then
+      echo "test-deps: could not install slapd and ldap-utils; the LDAP tests need them" >&2
+      exit 1
+    fi
+    # The package starts a system slapd; the tests run their own on a
+    # random loopback port. Stop the service the install started, and
+    # nothing else (never a machine-wide pkill).
+    if [ "$was_running" = 0 ] && command -v service >/dev/null 2>&1 && service slapd status >/dev/null 2>&1; then
+      service slapd stop >/dev/null 2>&1 || echo "test-deps: could not stop the slapd service the install started" >&2
+    fi
   else
-    echo "test-deps: slapd missing and cannot install it (need root and apt-get); LDAP tests will be skipped" >&2
+    echo "test-deps: slapd missing and cannot install it (need root and apt-get); install slapd and ldap-utils" >&2
+    exit 1
   fi
-fi
-if ! command -v staticcheck >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/staticcheck" ]; then
-  echo "test-deps: installing staticcheck" >&2
-  go install honnef.co/go/tools/cmd/staticcheck@2025.1.1 >/dev/null 2>&1 \
-    || echo "test-deps: could not install staticcheck" >&2
 fi
 exit 0

@@ -130,12 +130,21 @@ func ReadAdobeOnlyList(path string, primary string) ([]core.Stray, []string, err
 			}
 			username, domain = email, ""
 		}
+		if email != "" && !addressable(email) {
+			warn(line, "row skipped: email %q is not an address (name@domain)", email)
+			continue
+		}
 		if username == "" {
 			username = email
 		}
 		if strings.Contains(username, "@") {
+			if !addressable(username) {
+				warn(line, "row skipped: username %q is not an address (name@domain)", username)
+				continue
+			}
 			domain = ""
 		} else if domain == "" {
+			// The email was checked above, so its domain is never empty.
 			if i := strings.LastIndexByte(email, '@'); i >= 0 {
 				domain = email[i+1:]
 			} else {
@@ -219,4 +228,20 @@ func WriteStrays(path string, strays []core.Stray) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// addressable reports whether s has the shape name@domain, both parts
+// non-empty and without spaces or control characters: the least a removal
+// needs to address one account and no other.
+func addressable(s string) bool {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }

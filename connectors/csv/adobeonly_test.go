@@ -172,6 +172,9 @@ func TestWriteStrays(t *testing.T) {
 func FuzzReadAdobeOnlyList(f *testing.F) {
 	f.Add([]byte("type,email,username,domain,umapi\nfederatedID,a@x.org,,,\nadobeID,b@y.org,,,org2\n"))
 	f.Add([]byte("type,username,domain\nfederatedID,jdoe,\n\"x\n"))
+	// Found by the fuzzer: an email with an empty domain gave the
+	// username "0" no domain (also in testdata/fuzz).
+	f.Add([]byte("type,email,username\nfederAtedID,0@,0\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {
 		path := filepath.Join(t.TempDir(), "list.csv")
 		if err := os.WriteFile(path, content, 0o600); err != nil {

@@ -150,6 +150,43 @@ type entry struct {
 	u       core.DirectoryUser
 	lines   []int
 	dropped bool
+	groups  map[string]struct{} // u.Groups as a set, so merging stays linear
+}
+
+// addGroups appends the comma-separated names in cell that u does not
+// have yet, in time linear in the cell. A cell can hold a million names,
+// so cancellation is checked as it goes.
+func (e *entry) addGroups(ctx context.Context, cell string) error {
+	if e.groups == nil {
+		e.groups = make(map[string]struct{}, len(e.u.Groups))
+		for _, g := range e.u.Groups {
+			e.groups[g] = struct{}{}
+		}
+	}
+	n := 0
+	for g := range strings.SplitSeq(cell, ",") {
+		if n++; n%cancelEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if g == "" {
+			continue
+		}
+		if _, ok := e.groups[g]; !ok {
+			e.groups[g] = struct{}{}
+			e.u.Groups = append(e.u.Groups, g)
+		}
+	}
+	return nil
+}
+
+// cancelEvery is how many iterations of an inner loop over input pass
+// between cancellation checks.
+const cancelEvery = 4096
+
+func canceled(err error) error {
+	return &core.Error{Code: core.CodeCanceled, Op: "reading users file", Err: err}
 }
 
 func (s *Source) read(ctx context.Context, path string, data []byte, delim rune, q core.SourceQuery, r core.Reporter) (core.DirectoryResult, error) {
@@ -205,7 +242,7 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		rows++
 		if rows%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return core.DirectoryResult{}, &core.Error{Code: core.CodeCanceled, Op: "reading users file", Err: err}
+				return core.DirectoryResult{}, canceled(err)
 			}
 			r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: len(users)})
 		}
@@ -239,10 +276,8 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		setIf(&u.Country, strings.ToUpper(get(c.Country)))
 		setIf(&u.Domain, get(c.Domain))
 		if i, ok := col[c.Groups]; ok && i < len(rec) && rec[i] != "" {
-			for g := range strings.SplitSeq(rec[i], ",") {
-				if g != "" && !slices.Contains(u.Groups, g) {
-					u.Groups = append(u.Groups, g)
-				}
+			if err := e.addGroups(ctx, rec[i]); err != nil {
+				return core.DirectoryResult{}, canceled(err)
 			}
 		}
 		u.Username = get(c.Username)
@@ -283,10 +318,16 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 	if len(order) > 0 {
 		res.Users = make([]core.DirectoryUser, 0, len(order))
 	}
-	for _, e := range order {
+	for n, e := range order {
+		if n%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return core.DirectoryResult{}, canceled(err)
+			}
+		}
 		if e.dropped {
 			continue
 		}
+		e.groups = nil
 		u := e.u
 		if u.Domain == "" && u.Username != u.Email {
 			u.Domain = u.Email[strings.LastIndexByte(u.Email, '@')+1:]
@@ -294,7 +335,12 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		u.MemberGroups = slices.Clone(u.Groups)
 		u.Origin = path + ":" + joinInts(e.lines)
 		in := false
-		for _, g := range u.Groups {
+		for k, g := range u.Groups {
+			if k%cancelEvery == cancelEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return core.DirectoryResult{}, canceled(err)
+				}
+			}
 			seen[g] = true
 			in = in || requested[g]
 		}
@@ -303,7 +349,8 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		}
 	}
 	for _, g := range q.Groups {
-		if !seen[g] && !slices.Contains(res.MissingGroups, g) {
+		if !seen[g] {
+			seen[g] = true // each missing group listed once
 			res.MissingGroups = append(res.MissingGroups, g)
 		}
 	}
@@ -331,6 +378,13 @@ func joinInts(ns []int) string {
 // csvError turns a parse error into one naming the file, line and column.
 func csvError(path string, err error) error {
 	var pe *csv.ParseError
+	if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
+		// A quote left open swallows every line up to the next quote;
+		// the line worth reporting is where the field began.
+		return core.Errorf(core.CodeInvalidInput, "reading users file",
+			"%s:%d: malformed CSV: a quoted field starting in the row at line %d is not closed properly (the parser only noticed at line %d)",
+			path, pe.StartLine, pe.StartLine, pe.Line)
+	}
 	if errors.As(err, &pe) {
 		return core.Errorf(core.CodeInvalidInput, "reading users file", "%s:%d:%d: malformed CSV: %v", path, pe.Line, pe.Column, pe.Err)
 	}

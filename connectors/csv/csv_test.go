@@ -267,7 +267,10 @@ func TestUsersErrors(t *testing.T) {
 		{"bare quote", "users.csv", "email,firstname\na@example.org,Jo\"e\n", csv.Config{},
 			`FILE:2:17: malformed CSV: bare " in non-quoted-field`, core.CodeInvalidInput},
 		{"unterminated quote", "users.csv", "email,firstname\na@example.org,\"Joe\nb@example.org,x\n", csv.Config{},
-			`malformed CSV: extraneous or missing " in quoted-field`, core.CodeInvalidInput},
+			`FILE:2: malformed CSV: a quoted field starting in the row at line 2 is not closed properly (the parser only noticed at line 3)`, core.CodeInvalidInput},
+		{"unterminated quote far above a later quote", "users.csv",
+			"email,firstname\na@example.org,\"Joe\n" + strings.Repeat("b@example.org,x\n", 500) + "c@example.org,\"Ann\"\n", csv.Config{},
+			`FILE:2: malformed CSV: a quoted field starting in the row at line 2`, core.CodeInvalidInput},
 		{"empty file", "users.csv", "", csv.Config{}, "FILE: the file is empty", core.CodeInvalidInput},
 		{"no email column", "users.csv", "mail,firstname\n", csv.Config{}, `FILE:1: the header has no "email" column`, core.CodeInvalidInput},
 		{"invalid UTF-8", "users.csv", "email\na@example.org\nb\xff@example.org\n", csv.Config{}, "FILE:3: not valid UTF-8", core.CodeInvalidInput},
@@ -323,6 +326,71 @@ func TestUsersCancelledMidFile(t *testing.T) {
 	if core.Code(err) != core.CodeCanceled {
 		t.Errorf("Users cancelled mid-file: error %v; want a cancelled error", err)
 	}
+}
+
+// TestUsersHugeGroupsCell reads a groups cell of a million names, most of
+// them repeated, across two rows of one user. The de-duplication was
+// quadratic (over ten minutes); it must be linear, so this finishes well
+// inside the test timeout.
+func TestUsersHugeGroupsCell(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million group names")
+	}
+	const names, distinct = 1_000_000, 200_000
+	var cell strings.Builder
+	for i := range names {
+		if i > 0 {
+			cell.WriteByte(',')
+		}
+		fmt.Fprintf(&cell, "g%d", i%distinct)
+	}
+	content := "email,groups\na@example.org,\"" + cell.String() + "\"\na@example.org,\"g1,extra\"\n"
+	res, _, err := read(t, "users.csv", []byte(content), csv.Config{}, core.SourceQuery{AllUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Users) != 1 {
+		t.Fatalf("Users = %d users; want 1", len(res.Users))
+	}
+	g := res.Users[0].Groups
+	if len(g) != distinct+1 || g[0] != "g0" || g[distinct-1] != fmt.Sprintf("g%d", distinct-1) || g[distinct] != "extra" {
+		t.Errorf("Users groups: %d names, first %q, last %q; want %d names in first-seen order ending in extra",
+			len(g), g[0], g[len(g)-1], distinct+1)
+	}
+}
+
+// TestUsersCancelledInsideGroupsCell cancels while one row's groups cell
+// is being split: the read stops there instead of finishing the cell.
+func TestUsersCancelledInsideGroupsCell(t *testing.T) {
+	var cell strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&cell, "g%d,", i)
+	}
+	path := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(path, []byte("email,groups\na@example.org,\""+cell.String()+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The context turns cancelled after a few checks: the one before the
+	// file is read, then some inside the cell.
+	ctx := &cancelAfterChecks{Context: context.Background(), left: 3}
+	_, err := csv.New(csv.Config{FilePath: path}).Users(ctx, core.SourceQuery{AllUsers: true}, nil)
+	if core.Code(err) != core.CodeCanceled {
+		t.Errorf("Users cancelled inside a groups cell: error %v; want a cancelled error", err)
+	}
+}
+
+// cancelAfterChecks is a context whose Err turns context.Canceled after
+// left calls.
+type cancelAfterChecks struct {
+	context.Context
+	left int
+}
+
+func (c *cancelAfterChecks) Err() error {
+	if c.left--; c.left < 0 {
+		return context.Canceled
+	}
+	return nil
 }
 
 type cancelAfterProgress struct {

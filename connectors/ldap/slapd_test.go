@@ -81,14 +81,25 @@ func TestMain(m *testing.M) {
 	os.Exit(runWithSlapd(m))
 }
 
+// requireSlapd reports whether a missing or broken slapd fails the run
+// instead of skipping the LDAP tests: under make test and in CI.
+func requireSlapd() bool {
+	return os.Getenv("USERSYNC_REQUIRE_SLAPD") != "" || os.Getenv("CI") == "true"
+}
+
 func runWithSlapd(m *testing.M) int {
 	bin := slapdBinary()
 	switch {
 	case bin == "":
 		slapd.skip = "OpenLDAP slapd is not installed (apt-get install slapd ldap-utils, or run make test, which installs it); LDAP integration tests skipped"
-		return m.Run()
 	case moduleDir() == "":
 		slapd.skip = "slapd found but its modules (back_mdb.so) are not in a known directory; LDAP integration tests skipped"
+	}
+	if slapd.skip != "" {
+		if requireSlapd() {
+			fmt.Fprintln(os.Stderr, "slapd harness:", strings.TrimSuffix(slapd.skip, "; LDAP integration tests skipped")+"; USERSYNC_REQUIRE_SLAPD or CI=true demands it")
+			return 1
+		}
 		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "usersync-slapd-")
@@ -105,7 +116,7 @@ func runWithSlapd(m *testing.M) int {
 		// confining it to /etc/ldap, say) skips the integration tests
 		// loudly, unless the run demands them.
 		fmt.Fprintln(os.Stderr, "slapd harness: cannot start slapd:", err)
-		if os.Getenv("USERSYNC_REQUIRE_SLAPD") != "" {
+		if requireSlapd() {
 			return 1
 		}
 		slapd.skip = "slapd is installed but could not be started (see the harness message above); LDAP integration tests skipped. Set USERSYNC_REQUIRE_SLAPD=1 to make this a failure"
