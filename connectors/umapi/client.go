@@ -472,7 +472,7 @@ func (c *Client) attempt(ctx context.Context, cl call, r core.Reporter) (*reply,
 		return nil, tok, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := readBody(resp)
 	if err != nil {
 		// A body cut short is a connection error: retry it.
 		return nil, tok, err
@@ -589,3 +589,19 @@ func formatWait(d time.Duration) string {
 }
 
 func nopReporter() core.Reporter { return core.NopReporter{} }
+
+// maxAnswer bounds an answer's size.
+const maxAnswer = 64 << 20
+
+// readBody reads an answer of up to maxAnswer bytes, into a buffer of the
+// announced size when there is one (a users page is a few hundred
+// kilobytes, which io.ReadAll would reach by doubling).
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n <= 0 || n > maxAnswer {
+		return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswer))
+	return buf.Bytes(), err
+}

@@ -126,23 +126,36 @@ func (c *Client) Users(ctx context.Context, q core.AdobeQuery, r core.Reporter) 
 		}
 	}
 	var out []core.AdobeUser
-	seen := map[string]bool{}
+	seen := map[adobeKey]struct{}{}
 	for i, l := range lists {
 		users, err := c.listUsers(ctx, l.op, l.url, l.group, i == 0, i == len(lists)-1, r, prog)
 		if err != nil {
 			return nil, err
 		}
+		if out == nil {
+			// The first list is kept as it is (dropping any repeat in
+			// place) rather than copied: it is the whole org with q.All.
+			seen = make(map[adobeKey]struct{}, len(users))
+			out = users[:0]
+		}
 		for _, u := range users {
-			k := adobeUserKey(u)
-			if seen[k] {
+			k := keyOf(&u)
+			if _, dup := seen[k]; dup {
 				continue // a member of several of the groups asked for
 			}
-			seen[k] = true
+			seen[k] = struct{}{}
 			out = append(out, u)
 		}
 	}
 	prog.add(0, 0, 0, true)
 	return out, nil
+}
+
+// adobeKey is adobeUserKey as a map key that needs no concatenation.
+type adobeKey struct{ typ, email, username, domain string }
+
+func keyOf(u *core.AdobeUser) adobeKey {
+	return adobeKey{string(u.Type), strings.ToLower(u.Email), strings.ToLower(u.Username), strings.ToLower(u.Domain)}
 }
 
 func adobeUserKey(u core.AdobeUser) string {
@@ -166,9 +179,9 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 		}
 		return nil, err
 	}
-	// Pages are converted as they arrive, so that the wire form of a big
-	// org is never held in memory all at once.
-	pages := []convertedPage{convert(p0.Users)}
+	// Pages are decoded into records as they arrive, so that the wire
+	// form of a big org is never held in memory all at once.
+	pages := []convertedPage{p0.converted()}
 	seq := h0.pages < 0
 	if !seq {
 		if h0.pages == 0 {
@@ -197,7 +210,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 				}
 				var cp convertedPage
 				if err == nil {
-					cp = convert(p.Users)
+					cp = p.converted()
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -251,7 +264,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			if h.current >= 0 && h.current != page {
 				return nil, core.Errorf(core.CodeInconsistent, op, "asked for page %d, got page %d", page, h.current)
 			}
-			pages = append(pages, convert(p.Users))
+			pages = append(pages, p.converted())
 			prog.add(len(p.Users), 1, 0, false)
 			last = p
 		}
@@ -301,7 +314,7 @@ func convert(ws []wireUser) convertedPage {
 }
 
 // checkPage compares a page with page 0's figures.
-func checkPage(op string, page int, h0, h paging, p *usersPage, fullSize int) error {
+func checkPage(op string, page int, h0, h paging, p *userRecords, fullSize int) error {
 	bad := func(format string, args ...any) error {
 		return core.Errorf(core.CodeInconsistent, op, "page %d: "+format+"; the list changed while it was read or the answer was cut short", append([]any{page}, args...)...)
 	}
@@ -327,29 +340,38 @@ func checkPage(op string, page int, h0, h paging, p *usersPage, fullSize int) er
 
 // usersPage fetches and decodes one page, retrying an answer that is not
 // JSON like a dropped connection.
-func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma string, r core.Reporter) (*usersPage, paging, error) {
+func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma string, r core.Reporter) (*userRecords, paging, error) {
 	pop := fmt.Sprintf("%s page %d", op, page)
-	var p usersPage
-	rep, err := c.doJSON(ctx, call{op: pop, method: http.MethodGet, url: u, auth: true, pragma: pragma}, r, &p)
+	var p *userRecords
+	rep, err := c.doDecode(ctx, call{op: pop, method: http.MethodGet, url: u, auth: true, pragma: pragma}, r, func(rep *reply) error {
+		var err error
+		p, err = decodeUserRecords(rep.body, readPaging(rep.header).size)
+		return err
+	})
 	if err != nil {
 		return nil, paging{}, err
 	}
 	if p.Result != "success" {
 		return nil, paging{}, core.Errorf(core.CodeInconsistent, pop, "result %q: %s", p.Result, p.Message)
 	}
-	return &p, readPaging(rep.header), nil
+	return p, readPaging(rep.header), nil
 }
 
 // doJSON runs cl and decodes a 2xx JSON answer into v. A 2xx answer that is
 // not valid JSON (a body cut short by a proxy, say) is sent again, up to
 // Retries calls in all.
 func (c *Client) doJSON(ctx context.Context, cl call, r core.Reporter, v any) (*reply, error) {
+	return c.doDecode(ctx, cl, r, func(rep *reply) error { return json.Unmarshal(rep.body, v) })
+}
+
+// doDecode is doJSON with its own decoding.
+func (c *Client) doDecode(ctx context.Context, cl call, r core.Reporter, decode func(*reply) error) (*reply, error) {
 	for n := 1; ; n++ {
 		rep, err := c.do(ctx, cl, r)
 		if err != nil {
 			return rep, err
 		}
-		err = json.Unmarshal(rep.body, v)
+		err = decode(rep)
 		if err == nil {
 			return rep, nil
 		}

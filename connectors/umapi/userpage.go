@@ -1,0 +1,418 @@
+package umapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/usersync/usersync/core"
+)
+
+// A users page is decoded straight into core.AdobeUser records by a small
+// scanner for the shape UMAPI sends, instead of into wireUser values that
+// are then converted: a million-user org is 500 pages of 2,000 users, and
+// the generic decoder's reflection, per-field strings and intermediate
+// copies were most of the read's cost. Values that repeat across users
+// (identity type, status, domain, country, group names) are interned per
+// page, a username equal to the email shares its string, and a page's
+// group lists share one backing array.
+//
+// The scanner accepts only input it decodes exactly as encoding/json
+// would into usersPage and convert; anything else (a key in another case,
+// a value of an unexpected type, a null user, a repeated users list,
+// malformed JSON) makes it give up, and the page is decoded by
+// encoding/json as before, with the same result or the same error.
+
+// userRecords is a decoded users page.
+type userRecords struct {
+	LastPage *bool
+	Result   string
+	Message  string
+	Users    []core.AdobeUser
+	ids      []string // server IDs, "" when absent
+}
+
+var errSlowPath = errors.New("umapi: users page needs the generic decoder")
+
+// decodeUserRecords decodes a users page; sizeHint is the expected number
+// of users (the X-Page-Size header), or less than 1 when unknown.
+func decodeUserRecords(data []byte, sizeHint int) (*userRecords, error) {
+	s := pageScanner{b: data, strs: map[string]string{}}
+	if p, ok := s.page(sizeHint); ok {
+		return p, nil
+	}
+	var w usersPage
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	cp := convert(w.Users)
+	return &userRecords{LastPage: w.LastPage, Result: w.Result, Message: w.Message, Users: cp.users, ids: cp.ids}, nil
+}
+
+type pageScanner struct {
+	b    []byte
+	i    int
+	strs map[string]string
+	// groups is the shared backing array of the page's group lists.
+	groups []string
+}
+
+func (s *pageScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and reports the next byte (0 at the end).
+func (s *pageScanner) next() byte {
+	s.ws()
+	if s.i >= len(s.b) {
+		return 0
+	}
+	return s.b[s.i]
+}
+
+func (s *pageScanner) lit(word string) bool {
+	if bytes.HasPrefix(s.b[s.i:], []byte(word)) {
+		s.i += len(word)
+		return true
+	}
+	return false
+}
+
+// token scans a string token at s.i and returns its raw contents; plain
+// is false when they hold escapes or bytes that are not plain ASCII.
+func (s *pageScanner) token() (raw []byte, plain, ok bool) {
+	if s.next() != '"' {
+		return nil, false, false
+	}
+	start := s.i + 1
+	plain = true
+	for j := start; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			s.i = j + 1
+			return s.b[start:j], plain, true
+		case c == '\\':
+			plain = false
+			j++
+		case c < 0x20:
+			return nil, false, false
+		case c >= utf8.RuneSelf:
+			plain = false
+		}
+	}
+	return nil, false, false
+}
+
+// str scans a string token into a new string.
+func (s *pageScanner) str() (string, bool) {
+	start := s.i
+	raw, plain, ok := s.token()
+	if !ok {
+		return "", false
+	}
+	if plain || (bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)) {
+		return string(raw), true
+	}
+	var v string
+	if json.Unmarshal(s.b[start:s.i], &v) != nil {
+		return "", false
+	}
+	return v, true
+}
+
+// interned scans a string token, sharing the string with equal values of
+// the page.
+func (s *pageScanner) interned() (string, bool) {
+	start := s.i
+	raw, plain, ok := s.token()
+	if !ok {
+		return "", false
+	}
+	if !plain {
+		s.i = start
+		return s.str()
+	}
+	if v, ok := s.strs[string(raw)]; ok {
+		return v, true
+	}
+	v := string(raw)
+	s.strs[v] = v
+	return v, true
+}
+
+// null consumes a null literal.
+func (s *pageScanner) null() bool {
+	return s.next() == 'n' && s.lit("null")
+}
+
+// key scans an object key and its colon. Keys with escapes are left to
+// the generic decoder.
+func (s *pageScanner) key() ([]byte, bool) {
+	raw, plain, ok := s.token()
+	if !ok || !plain || s.next() != ':' {
+		return nil, false
+	}
+	s.i++
+	return raw, true
+}
+
+// unknown reports whether k is none of known in any case: encoding/json
+// matches keys without regard to case, which the scanner leaves to it.
+func unknown(k []byte, known ...string) bool {
+	for _, n := range known {
+		if bytes.EqualFold(k, []byte(n)) {
+			return false
+		}
+	}
+	return true
+}
+
+// skip passes over any valid JSON value.
+func (s *pageScanner) skip() bool {
+	switch s.next() {
+	case '"':
+		start := s.i
+		_, plain, ok := s.token()
+		return ok && (plain || json.Valid(s.b[start:s.i]))
+	case '{':
+		return s.object(func([]byte) bool { return s.skip() })
+	case '[':
+		s.i++
+		if s.next() == ']' {
+			s.i++
+			return true
+		}
+		for {
+			if !s.skip() {
+				return false
+			}
+			switch s.next() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return true
+			default:
+				return false
+			}
+		}
+	}
+	// A number or a literal: up to the next delimiter.
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+		s.i++
+	}
+	return s.i > start && json.Valid(s.b[start:s.i])
+}
+
+// object calls field for each key of an object until it returns false.
+func (s *pageScanner) object(field func(k []byte) bool) bool {
+	if s.next() != '{' {
+		return false
+	}
+	s.i++
+	if s.next() == '}' {
+		s.i++
+		return true
+	}
+	for {
+		k, ok := s.key()
+		if !ok || !field(k) {
+			return false
+		}
+		switch s.next() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *pageScanner) page(sizeHint int) (*userRecords, bool) {
+	p := &userRecords{}
+	sawUsers := false
+	ok := s.object(func(k []byte) bool {
+		switch string(k) {
+		case "lastPage":
+			switch s.next() {
+			case 't', 'f':
+				v := s.lit("true")
+				if !v && !s.lit("false") {
+					return false
+				}
+				p.LastPage = &v
+				return true
+			case 'n':
+				p.LastPage = nil
+				return s.null()
+			}
+			return false
+		case "result":
+			return s.stringField(&p.Result)
+		case "message":
+			return s.stringField(&p.Message)
+		case "users":
+			if sawUsers {
+				return false
+			}
+			sawUsers = true
+			if s.null() {
+				return true
+			}
+			return s.users(p, sizeHint)
+		}
+		return unknown(k, "lastPage", "result", "message", "users") && s.skip()
+	})
+	if s.ws(); !ok || s.i != len(s.b) {
+		return nil, false
+	}
+	return p, true
+}
+
+// stringField scans a string or null into *dst (null leaves it as is).
+func (s *pageScanner) stringField(dst *string) bool {
+	if s.null() {
+		return true
+	}
+	v, ok := s.str()
+	*dst = v
+	return ok
+}
+
+func (s *pageScanner) internedField(dst *string) bool {
+	if s.null() {
+		return true
+	}
+	v, ok := s.interned()
+	*dst = v
+	return ok
+}
+
+func (s *pageScanner) users(p *userRecords, sizeHint int) bool {
+	if s.next() != '[' {
+		return false
+	}
+	s.i++
+	if sizeHint > 0 {
+		sizeHint = min(sizeHint, 100_000)
+		p.Users = make([]core.AdobeUser, 0, sizeHint)
+		p.ids = make([]string, 0, sizeHint)
+		s.groups = make([]string, 0, 2*sizeHint)
+	}
+	if s.next() == ']' {
+		s.i++
+		if p.Users == nil {
+			p.Users = []core.AdobeUser{}
+		}
+		return true
+	}
+	for {
+		var u core.AdobeUser
+		var id, typ string
+		ok := s.object(func(k []byte) bool {
+			switch string(k) {
+			case "id":
+				return s.stringField(&id)
+			case "email":
+				return s.stringField(&u.Email)
+			case "username":
+				start := s.i
+				if raw, plain, ok := s.token(); ok && plain && string(raw) == u.Email {
+					u.Username = u.Email
+					return true
+				}
+				s.i = start
+				return s.stringField(&u.Username)
+			case "status":
+				return s.internedField(&u.Status)
+			case "domain":
+				return s.internedField(&u.Domain)
+			case "firstname":
+				return s.stringField(&u.Firstname)
+			case "lastname":
+				return s.stringField(&u.Lastname)
+			case "country":
+				return s.internedField(&u.Country)
+			case "type":
+				return s.internedField(&typ)
+			case "groups":
+				return s.groupList(&u.Groups)
+			}
+			return unknown(k, "id", "email", "username", "status", "domain", "firstname", "lastname", "country", "type", "groups") && s.skip()
+		})
+		if !ok {
+			return false
+		}
+		u.Type = core.IdentityType(typ)
+		if t, err := core.ParseIdentityType(typ); err == nil {
+			u.Type = t
+		}
+		p.Users = append(p.Users, u)
+		p.ids = append(p.ids, id)
+		switch s.next() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// groupList scans an array of group names (or null) into *dst.
+func (s *pageScanner) groupList(dst *[]string) bool {
+	if s.null() {
+		*dst = nil
+		return true
+	}
+	if s.next() != '[' {
+		return false
+	}
+	s.i++
+	start := len(s.groups)
+	if s.next() == ']' {
+		s.i++
+		*dst = []string{}
+		return true
+	}
+	for {
+		g, ok := s.interned()
+		if !ok {
+			return false
+		}
+		s.groups = append(s.groups, g)
+		switch s.next() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			*dst = s.groups[start:len(s.groups):len(s.groups)]
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// converted returns the page's records with their IDs.
+func (p *userRecords) converted() convertedPage {
+	return convertedPage{users: p.Users, ids: p.ids}
+}
