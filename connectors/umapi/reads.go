@@ -126,7 +126,7 @@ func (c *Client) Users(ctx context.Context, q core.AdobeQuery, r core.Reporter) 
 		}
 	}
 	var out []core.AdobeUser
-	seen := map[adobeKey]struct{}{}
+	var seen *userSet
 	for i, l := range lists {
 		users, err := c.listUsers(ctx, l.op, l.url, l.group, i == 0, i == len(lists)-1, r, prog)
 		if err != nil {
@@ -135,15 +135,13 @@ func (c *Client) Users(ctx context.Context, q core.AdobeQuery, r core.Reporter) 
 		if out == nil {
 			// The first list is kept as it is (dropping any repeat in
 			// place) rather than copied: it is the whole org with q.All.
-			seen = make(map[adobeKey]struct{}, len(users))
+			seen = newUserSet(len(users))
 			out = users[:0]
 		}
 		for _, u := range users {
-			k := keyOf(&u)
-			if _, dup := seen[k]; dup {
+			if !seen.add(out, &u) {
 				continue // a member of several of the groups asked for
 			}
-			seen[k] = struct{}{}
 			out = append(out, u)
 		}
 	}
@@ -182,6 +180,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 	// Pages are decoded into records as they arrive, so that the wire
 	// form of a big org is never held in memory all at once.
 	pages := []convertedPage{p0.converted()}
+	var flat *flatList
 	seq := h0.pages < 0
 	if !seq {
 		if h0.pages == 0 {
@@ -190,6 +189,8 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 		if err := checkPage(op, 0, h0, h0, p0, len(p0.Users)); err != nil {
 			return nil, err
 		}
+		flat = newFlatList(h0, len(p0.Users))
+		flat.place(0, &pages[0])
 		prog.add(len(p0.Users), 1, h0.pages, false)
 		if h0.pages > 1 {
 			pages = append(pages, make([]convertedPage, h0.pages-1)...)
@@ -221,6 +222,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 					}
 					return
 				}
+				flat.place(page, &cp)
 				pages[page] = cp
 				prog.add(len(cp.users), 1, 0, false)
 			}
@@ -276,7 +278,6 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 	if h0.total >= 0 && n > h0.total {
 		return nil, core.Errorf(core.CodeInconsistent, op, "read %d users but the server counts %d", n, h0.total)
 	}
-	out := make([]core.AdobeUser, 0, n)
 	seen := make(map[string]int, n)
 	for pi, p := range pages {
 		for i, u := range p.users {
@@ -288,8 +289,14 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 				return nil, core.Errorf(core.CodeInconsistent, op, "user %s is listed on pages %d and %d: the list changed while it was read", u.Email, prev, pi)
 			}
 			seen[k] = pi
-			out = append(out, u)
 		}
+	}
+	if out, ok := flat.whole(n); ok {
+		return out, nil
+	}
+	out := make([]core.AdobeUser, 0, n)
+	for _, p := range pages {
+		out = append(out, p.users...)
 	}
 	return out, nil
 }

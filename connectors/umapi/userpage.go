@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
 	"unicode/utf8"
 
 	"github.com/usersync/usersync/core"
@@ -415,4 +416,94 @@ func (s *pageScanner) groupList(dst *[]string) bool {
 // converted returns the page's records with their IDs.
 func (p *userRecords) converted() convertedPage {
 	return convertedPage{users: p.Users, ids: p.ids}
+}
+
+// flatList is the users of a paged listing in one slice, each page copied
+// to its place as it arrives, so that the listing is never held twice
+// (once in pages, once in the result). It is used when the paging headers
+// of page 0 are consistent; a listing whose pages do not tile the counted
+// total is put together from its pages instead.
+type flatList struct {
+	users    []core.AdobeUser
+	pageSize int
+	placed   int
+}
+
+// maxFlat bounds the slice allocated on the word of the paging headers.
+const maxFlat = 20_000_000
+
+func newFlatList(h0 paging, pageSize int) *flatList {
+	if h0.total < 0 || h0.total > maxFlat || h0.total > h0.pages*pageSize || h0.total <= (h0.pages-1)*pageSize {
+		return nil
+	}
+	return &flatList{users: make([]core.AdobeUser, h0.total), pageSize: pageSize}
+}
+
+// place copies a page's users to their place and points the page at them.
+func (f *flatList) place(page int, cp *convertedPage) {
+	if f == nil {
+		return
+	}
+	at := page * f.pageSize
+	if at+len(cp.users) > len(f.users) || (len(cp.users) != f.pageSize && at+len(cp.users) != len(f.users)) {
+		return
+	}
+	copy(f.users[at:], cp.users)
+	cp.users = f.users[at : at+len(cp.users) : at+len(cp.users)]
+	f.placed += len(cp.users)
+}
+
+// whole returns the listing when every one of its n users was placed.
+func (f *flatList) whole(n int) ([]core.AdobeUser, bool) {
+	if f == nil || f.placed != n || n != len(f.users) {
+		return nil, false
+	}
+	return f.users, true
+}
+
+// userSet is the set of users kept so far by their adobeUserKey. It holds
+// a hash of each key and the index of the user with that hash; the few
+// keys whose hash another kept key already has are held in full. A
+// million keys in full would cost a map of a million four-string keys.
+type userSet struct {
+	seed   maphash.Seed
+	byHash map[uint64]int
+	full   map[adobeKey]struct{}
+}
+
+func newUserSet(n int) *userSet {
+	return &userSet{seed: maphash.MakeSeed(), byHash: make(map[uint64]int, n)}
+}
+
+func (s *userSet) hash(k adobeKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	for _, p := range [...]string{k.typ, k.email, k.username, k.domain} {
+		h.WriteString(p)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// add adds u, about to be appended to kept, and reports whether it was
+// new.
+func (s *userSet) add(kept []core.AdobeUser, u *core.AdobeUser) bool {
+	k := keyOf(u)
+	h := s.hash(k)
+	j, ok := s.byHash[h]
+	if !ok {
+		s.byHash[h] = len(kept)
+		return true
+	}
+	if keyOf(&kept[j]) == k {
+		return false
+	}
+	if _, ok := s.full[k]; ok {
+		return false
+	}
+	if s.full == nil {
+		s.full = map[adobeKey]struct{}{}
+	}
+	s.full[k] = struct{}{}
+	return true
 }
