@@ -151,7 +151,10 @@ func isUTF8(enc string) bool {
 // (the lines of a user on several rows, the set of a user's many groups)
 // is kept aside by index.
 type users struct {
-	list  []core.DirectoryUser
+	list []core.DirectoryUser
+	// lists shares the group lists of users whose first groups cell is
+	// the same (a few hundred cells for a million users, typically).
+	lists map[string][]string
 	line  []int // the line of a user's first row; -1 once the user is dropped
 	more  map[int][]int
 	sets  map[int]map[string]struct{}
@@ -169,6 +172,13 @@ func (us *users) addGroups(ctx context.Context, i int, cell string) error {
 	u := &us.list[i]
 	set := us.sets[i]
 	if u.Groups == nil {
+		if l, ok := us.lists[cell]; ok {
+			u.Groups = l // its capacity is its length: an append copies
+			return nil
+		}
+		if len(cell) <= maxSharedCell {
+			defer us.share(u, cell)
+		}
 		u.Groups = make([]string, 0, min(strings.Count(cell, ",")+1, smallGroups))
 	}
 	n := 0
@@ -202,6 +212,26 @@ func (us *users) addGroups(ctx context.Context, i int, cell string) error {
 		u.Groups = append(u.Groups, g)
 	}
 	return nil
+}
+
+// maxSharedCell and maxSharedLists bound the groups cells whose lists
+// are shared.
+const (
+	maxSharedCell  = 4096
+	maxSharedLists = 4096
+)
+
+// share makes the list just read from cell the one users with the same
+// first groups cell get.
+func (us *users) share(u *core.DirectoryUser, cell string) {
+	if len(us.lists) >= maxSharedLists {
+		return
+	}
+	if us.lists == nil {
+		us.lists = map[string][]string{}
+	}
+	u.Groups = slices.Clip(u.Groups)
+	us.lists[cell] = u.Groups
 }
 
 // boxes shares the interface values of a column's repeated cells (a
@@ -382,7 +412,7 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 		}
 		u.Attributes = attrs
 	}
-	us.index, us.sets = nil, nil
+	us.index, us.sets, us.lists = nil, nil, nil
 
 	requested := map[string]bool{}
 	for _, g := range q.Groups {

@@ -57,6 +57,9 @@ type pageScanner struct {
 	strs map[string]string
 	// groups is the shared backing array of the page's group lists.
 	groups []string
+	// lists shares the group lists of users whose groups are written
+	// the same way.
+	lists map[string][]string
 }
 
 func (s *pageScanner) ws() {
@@ -387,6 +390,14 @@ func (s *pageScanner) groupList(dst *[]string) bool {
 	if s.next() != '[' {
 		return false
 	}
+	open := s.i
+	if end := bytes.IndexByte(s.b[open:], ']'); end > 0 {
+		if l, ok := s.lists[string(s.b[open:open+end+1])]; ok {
+			s.i = open + end + 1
+			*dst = l
+			return true
+		}
+	}
 	s.i++
 	start := len(s.groups)
 	if s.next() == ']' {
@@ -406,6 +417,10 @@ func (s *pageScanner) groupList(dst *[]string) bool {
 		case ']':
 			s.i++
 			*dst = s.groups[start:len(s.groups):len(s.groups)]
+			if s.lists == nil {
+				s.lists = map[string][]string{}
+			}
+			s.lists[string(s.b[open:s.i])] = *dst
 			return true
 		default:
 			return false

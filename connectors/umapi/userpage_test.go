@@ -40,6 +40,7 @@ var userPageCases = []string{
 	`{"users":[{"email":"a@x.org","n":"\x"}]}`,
 	`{"users":[{"email":"a@x.org","groups":["a\tb"]}]}`,
 	`[]`,
+	`{"users":[{"groups":["a","b"]},{"groups":["a","b"]},{"groups":["a]","b"]},{"groups":["a]","b"]},{"groups":[ "a","b" ]},{"groups":["a"]}]}`,
 	``,
 	`{"lastPage":true,"result":"success","message":"m","users":[{"id":"","status":"disabled","domain":"x.org","country":"us","type":"FEDERATEDID"}]}`,
 }
