@@ -353,6 +353,9 @@ func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma s
 	rep, err := c.doDecode(ctx, call{op: pop, method: http.MethodGet, url: u, auth: true, pragma: pragma}, r, func(rep *reply) error {
 		var err error
 		p, err = decodeUserRecords(rep.body, readPaging(rep.header).size)
+		if err == nil {
+			recycle(rep) // the records hold copies of what they need
+		}
 		return err
 	})
 	if err != nil {
