@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,11 +237,16 @@ func measurePlan(tb testing.TB, f *scaleFixture) planFigures {
 	go func() {
 		defer close(done)
 		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+		var written uint64 // the peak when a heap profile was last written
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
 		for {
 			metrics.Read(samples)
 			if v := samples[0].Value.Uint64() + samples[1].Value.Uint64(); v > peak.Load() {
+				if prof := os.Getenv("USERSYNC_SCALE_HEAPPROF"); prof != "" && v > written+64<<20 {
+					written = v
+					writeHeapProfile(fmt.Sprintf("%s.%d", prof, v>>20))
+				}
 				peak.Store(v)
 			}
 			select {
@@ -271,6 +277,23 @@ func measurePlan(tb testing.TB, f *scaleFixture) planFigures {
 		fig.peakRSS = vmHWM()
 	}
 	return fig
+}
+
+// writeHeapProfile writes what is live now to path. Two collections
+// first, because a heap profile shows the heap as of the collection
+// before last; they disturb the figures of the run, so profiles are only
+// written on request: USERSYNC_SCALE_HEAPPROF=PREFIX writes PREFIX.MiB
+// each time the sampled heap has grown by 64 MiB, and the largest shows
+// what is live at the peak.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	runtime.GC()
+	pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 func cpuSeconds() float64 {
@@ -337,4 +360,36 @@ func BenchmarkPlanMillionEndToEnd(b *testing.B) {
 		b.ReportMetric(float64(fig.peakRSS)/(1<<20), "peak-rss-MiB")
 	}
 	b.ReportMetric(float64(fig.allocated)/(1<<20), "alloc-MiB")
+}
+
+// The memory a 100,000-user `usersync plan` cost per user when it was
+// last measured (peak-heap and alloc of
+// USERSYNC_SCALE_USERS=100000 go test -run '^$' -bench PlanMillionEndToEnd -benchtime 1x ./cmd/usersync/,
+// 136 MiB and 205 MiB). Lower them when memory use goes down for good.
+const (
+	baselinePeakHeapPerUser = 1430 // bytes
+	baselineAllocPerUser    = 2150 // bytes
+)
+
+// TestMemoryPerUser runs `usersync plan` with 100,000 users on each side
+// and fails when the peak heap or the bytes allocated per user have
+// doubled against the recorded baseline. It measures memory, never time:
+// both figures are steady from run to run on a loaded machine.
+func TestMemoryPerUser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and plans 100,000 users")
+	}
+	const n = 100_000
+	f := writeScaleFixture(t, n)
+	startScaleSim(t, f)
+	fig := measurePlan(t, f)
+	peak, alloc := float64(fig.peakHeap)/n, float64(fig.allocated)/n
+	t.Logf("%d users: peak heap %.0f B/user (baseline %d), allocated %.0f B/user (baseline %d), %.2f CPU-s",
+		n, peak, baselinePeakHeapPerUser, alloc, baselineAllocPerUser, fig.cpu)
+	if peak > 2*baselinePeakHeapPerUser {
+		t.Errorf("peak heap %.0f B/user; want at most twice the baseline %d B/user", peak, baselinePeakHeapPerUser)
+	}
+	if alloc > 2*baselineAllocPerUser {
+		t.Errorf("allocated %.0f B/user; want at most twice the baseline %d B/user", alloc, baselineAllocPerUser)
+	}
 }
