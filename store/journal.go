@@ -1,7 +1,7 @@
 package store
 
 import (
-	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/usersync/usersync/core"
@@ -40,7 +40,7 @@ type journal struct {
 func (j *journal) Sending(seq int, org string, req core.ActionRequest, changeIDs []int) error {
 	e := JournalEntry{Seq: seq, Org: org, State: JournalSending, ChangeIDs: changeIDs,
 		Commands: req.Commands, TestOnly: req.TestOnly, SentAt: time.Now().UTC()}
-	return j.db.bolt.Update(func(tx *bolt.Tx) error {
+	return j.db.update(func(tx *bolt.Tx) error {
 		b, err := runBucket(tx, j.id)
 		if err != nil {
 			return err
@@ -50,7 +50,7 @@ func (j *journal) Sending(seq int, org string, req core.ActionRequest, changeIDs
 }
 
 func (j *journal) Sent(seq int, results []core.ChangeResult) error {
-	return j.db.bolt.Update(func(tx *bolt.Tx) error {
+	return j.db.update(func(tx *bolt.Tx) error {
 		b, err := runBucket(tx, j.id)
 		if err != nil {
 			return err
@@ -58,7 +58,7 @@ func (j *journal) Sent(seq int, results []core.ChangeResult) error {
 		jb := b.Bucket(keyJournal)
 		var e JournalEntry
 		if v := jb.Get(u64(uint64(seq))); v != nil {
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := j.db.getJSON(v, fmt.Sprintf("run %s journal entry %d", j.id, seq), &e); err != nil {
 				return err
 			}
 		} else {
@@ -81,14 +81,18 @@ func (j *journal) Sent(seq int, results []core.ChangeResult) error {
 // JournalEntries returns a run's journal in order.
 func (db *DB) JournalEntries(id string) ([]JournalEntry, error) {
 	var out []JournalEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b, err := runBucket(tx, id)
 		if err != nil {
 			return err
 		}
-		return b.Bucket(keyJournal).ForEach(func(_, v []byte) error {
+		jb := b.Bucket(keyJournal)
+		if jb == nil {
+			return db.damaged("run %s has no journal bucket", id)
+		}
+		return jb.ForEach(func(k, v []byte) error {
 			var e JournalEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := db.getJSON(v, fmt.Sprintf("run %s journal entry %x", id, k), &e); err != nil {
 				return err
 			}
 			out = append(out, e)

@@ -2,7 +2,7 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -107,7 +107,7 @@ func (db *DB) writeChunks(id string, path [][]byte, meta any, chunks [][]byte) e
 		}
 		return b, nil
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		parent, err := runBucket(tx, id)
 		if err != nil {
 			return err
@@ -134,14 +134,14 @@ func (db *DB) writeChunks(id string, path [][]byte, meta any, chunks [][]byte) e
 	}
 	for start := 0; start < len(chunks); start += chunksPerTx {
 		end := min(start+chunksPerTx, len(chunks))
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.update(func(tx *bolt.Tx) error {
 			b, err := bucket(tx)
 			if err != nil {
 				return err
 			}
 			b.FillPercent = 1.0 // keys are appended in order
 			for i := start; i < end; i++ {
-				if err := b.Put(chunkKey(i), chunks[i]); err != nil {
+				if err := b.Put(chunkKey(i), seal(chunks[i])); err != nil {
 					return err
 				}
 			}
@@ -157,7 +157,7 @@ func (db *DB) writeChunks(id string, path [][]byte, meta any, chunks [][]byte) e
 // Snapshot loads a run's snapshot.
 func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
 	s := &core.Snapshot{Adobe: map[string]core.OrgSnapshot{}}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		run, err := runBucket(tx, id)
 		if err != nil {
 			return err
@@ -167,13 +167,13 @@ func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
 			return core.Errorf(core.CodeNotFound, "store", "run %s has no snapshot", id)
 		}
 		var dm directoryMeta
-		if err := json.Unmarshal(d.Get(keySnapMeta), &dm); err != nil {
-			return fmt.Errorf("store: run %s directory snapshot: %w", id, err)
+		if err := db.getJSON(d.Get(keySnapMeta), "run "+id+" directory snapshot", &dm); err != nil {
+			return err
 		}
 		s.FetchedAt = dm.FetchedAt
 		s.Directory.MissingGroups = dm.MissingGroups
 		s.Directory.Users = make([]core.DirectoryUser, 0, dm.Users)
-		err = eachChunk(d, func(dec *decoder, n int) error {
+		err = db.eachChunk(d, "run "+id+" directory snapshot", func(dec *decoder, n int) error {
 			for range n {
 				var u core.DirectoryUser
 				dec.directoryUser(&u)
@@ -182,7 +182,10 @@ func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
 			return dec.err
 		})
 		if err != nil {
-			return fmt.Errorf("store: run %s directory snapshot: %w", id, err)
+			return db.snapshotErr(err, "run %s directory snapshot", id)
+		}
+		if len(s.Directory.Users) != dm.Users {
+			return db.damaged("run %s directory snapshot holds %d users; its record says %d", id, len(s.Directory.Users), dm.Users)
 		}
 		a := run.Bucket(keyAdobe)
 		if a == nil {
@@ -190,12 +193,15 @@ func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
 		}
 		return a.ForEachBucket(func(org []byte) error {
 			ob := a.Bucket(org)
+			if ob == nil {
+				return db.damaged("run %s org %s snapshot is not a bucket", id, org)
+			}
 			var om orgMeta
-			if err := json.Unmarshal(ob.Get(keySnapMeta), &om); err != nil {
-				return fmt.Errorf("store: run %s org %s snapshot: %w", id, org, err)
+			if err := db.getJSON(ob.Get(keySnapMeta), fmt.Sprintf("run %s org %s snapshot", id, org), &om); err != nil {
+				return err
 			}
 			o := core.OrgSnapshot{Groups: om.Groups, Query: om.Query, Users: make([]core.AdobeUser, 0, om.Users)}
-			err := eachChunk(ob, func(dec *decoder, n int) error {
+			err := db.eachChunk(ob, fmt.Sprintf("run %s org %s snapshot", id, org), func(dec *decoder, n int) error {
 				for range n {
 					var u core.AdobeUser
 					dec.adobeUser(&u)
@@ -204,7 +210,10 @@ func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
 				return dec.err
 			})
 			if err != nil {
-				return fmt.Errorf("store: run %s org %s snapshot: %w", id, org, err)
+				return db.snapshotErr(err, "run %s org %s snapshot", id, org)
+			}
+			if len(o.Users) != om.Users {
+				return db.damaged("run %s org %s snapshot holds %d users; its record says %d", id, org, len(o.Users), om.Users)
 			}
 			s.Adobe[string(org)] = o
 			return nil
@@ -216,10 +225,23 @@ func (db *DB) Snapshot(id string) (*core.Snapshot, error) {
 	return s, nil
 }
 
-func eachChunk(b *bolt.Bucket, f func(*decoder, int) error) error {
+// snapshotErr reports a snapshot that does not decode as damaged (its
+// checksum matched, so the damage predates the write or the code changed).
+func (db *DB) snapshotErr(err error, format string, args ...any) error {
+	if errors.Is(err, ErrDamaged) {
+		return err
+	}
+	return db.damaged("%s: %v", fmt.Sprintf(format, args...), err)
+}
+
+func (db *DB) eachChunk(b *bolt.Bucket, what string, f func(*decoder, int) error) error {
 	c := b.Cursor()
 	for k, v := c.Seek([]byte{'c'}); k != nil && k[0] == 'c'; k, v = c.Next() {
-		dec, n, err := newDecoder(v)
+		data, err := db.unseal(v, fmt.Sprintf("%s chunk %x", what, k[1:]))
+		if err != nil {
+			return err
+		}
+		dec, n, err := newDecoder(data)
 		if err != nil {
 			return err
 		}

@@ -513,8 +513,10 @@ func TestCrashMidApplyConverges(t *testing.T) {
 	}
 	defer db.Close()
 	runs, _ := db.Runs(0)
-	if len(runs) != 2 || runs[1].Status != store.StatusApplying {
-		t.Errorf("runs = %+v; want the killed run left as 'applying'", runs)
+	// Issue 13 defect 1: the killed run reads as interrupted with the
+	// journal's counts, not as a clean "applying".
+	if len(runs) != 2 || runs[1].Status != store.StatusInterrupted || runs[1].ExitCode != store.ExitKilled || runs[1].Succeeded == 0 {
+		t.Errorf("runs = %+v; want the killed run read as interrupted, exit %d, with its journal's counts", runs, store.ExitKilled)
 	}
 	entries, _ := db.JournalEntries(runs[1].ID)
 	if len(entries) == 0 {

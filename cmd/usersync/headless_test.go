@@ -127,8 +127,12 @@ func TestResumeAfterKillMidApply(t *testing.T) {
 		t.Fatalf("history has %d runs; want 2 (the killed sync, the resume): %+v", len(runs), runs)
 	}
 	resumed, killed := runs[0], runs[1]
-	if killed.Command != "sync" || killed.Status != store.StatusApplying {
-		t.Errorf("killed run = %s %s; want sync applying", killed.Command, killed.Status)
+	// Issue 13 defect 1: the killed run reads as interrupted, with the
+	// counts its journal holds, never as "applying, exit 0, 0 succeeded".
+	if killed.Command != "sync" || killed.Status != store.StatusInterrupted || killed.ExitCode != store.ExitKilled ||
+		killed.Succeeded == 0 || killed.Requests < 3 {
+		t.Errorf("killed run = %s %s exit %d, %d succeeded in %d requests; want sync interrupted exit %d with the journal's counts",
+			killed.Command, killed.Status, killed.ExitCode, killed.Succeeded, killed.Requests, store.ExitKilled)
 	}
 	if resumed.Command != "apply" || resumed.Status != store.StatusApplied || resumed.ResumedFrom != killed.ID || resumed.ExitCode != exitOK {
 		t.Errorf("resume run = %+v; want an applied apply resumed from %s", resumed, killed.ID)

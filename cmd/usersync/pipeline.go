@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -125,13 +124,9 @@ func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags,
 		consoleLevel.Set(l)
 	}
 	if cfg.Logging.LogToFile {
-		if err := os.MkdirAll(cfg.Logging.FileLogDirectory, 0o750); err != nil {
-			return nil, fmt.Errorf("logging.file_log_directory: %w", err)
-		}
-		name := filepath.Join(cfg.Logging.FileLogDirectory, cfg.Logging.FileName(p.started))
-		f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+		f, err := openLogFile(cfg.Logging.FileLogDirectory, cfg.Logging.FileName(p.started))
 		if err != nil {
-			return nil, fmt.Errorf("log file: %w", err)
+			return nil, err
 		}
 		p.logFile = f
 		fileW = f

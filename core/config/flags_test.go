@@ -180,6 +180,11 @@ func TestResolveRules(t *testing.T) {
 				w.Inv.Notes = []string{"the user filter is ignored with an Adobe-only user list"}
 			}), ""},
 		{"§1.4 rule 11 bad user filter", []string{"--user-filter", "a(b"}, want{}, `--user-filter: invalid regular expression "a(b"`},
+		{"§1.4 rule 11 back-reference", []string{"--user-filter", `(a)\1`}, want{},
+			`--user-filter: invalid regular expression "(a)\\1": back-references (\1) are not supported`},
+		{"§1.4 rule 11 look-behind", []string{"--user-filter", `(?<=a)b`}, want{},
+			`--user-filter: invalid regular expression "(?<=a)b": look-behind ((?<=) is not supported`},
+		{"§1.4 rule 11 look-ahead", []string{"--user-filter", `a(?!b)`}, want{}, `look-ahead ((?!) is not supported`},
 		{"§1.4 rule 11 user filter anchored and case-insensitive", []string{"--user-filter", "a.*@x.com|b"},
 			with(func(w *want) { w.Filter = `a.*@x.com|b` }), ""},
 		{"§1.4 rule 12 adobe-users group", []string{"--adobe-users", "GROUP", "G1,org2::G2"},

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
 
@@ -227,10 +229,26 @@ func anchoredRegexp(s string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
+// regexpReason explains a pattern Go's RE2 syntax refuses. Python's re
+// (UST's) accepts back-references and look-around, which RE2 cannot
+// express; the parser's own words for them (invalid escape, invalid named
+// capture) would send an administrator looking for a typo.
 func regexpReason(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
-	if strings.Contains(msg, "invalid or unsupported Perl syntax") {
-		msg += " (look-around and back-references are not supported)"
+	var se *syntax.Error
+	if !errors.As(err, &se) {
+		return msg
+	}
+	expr := se.Expr
+	switch {
+	case se.Code == syntax.ErrInvalidEscape && len(expr) >= 2 && (expr[1] >= '1' && expr[1] <= '9' || expr[1] == 'g' || expr[1] == 'k'):
+		return fmt.Sprintf("back-references (%s) are not supported: Go's regular expressions (RE2 syntax) cannot match a group's text again", expr)
+	case strings.HasPrefix(expr, "(?<=") || strings.HasPrefix(expr, "(?<!"):
+		return fmt.Sprintf("look-behind (%s) is not supported by Go's regular expressions (RE2 syntax)", expr[:4])
+	case strings.HasPrefix(expr, "(?=") || strings.HasPrefix(expr, "(?!"):
+		return fmt.Sprintf("look-ahead (%s) is not supported by Go's regular expressions (RE2 syntax)", expr[:3])
+	case se.Code == syntax.ErrInvalidPerlOp:
+		return msg + " (look-around and back-references are not supported)"
 	}
 	return msg
 }

@@ -573,6 +573,9 @@ func (c *Config) directoryUsers(du *Node) (string, []orgRef, error) {
 			return "", nil, err
 		}
 		agn := it.Get("adobe_groups")
+		if err := checkGroupNameLengths(agn); err != nil {
+			return "", nil, err
+		}
 		for _, g := range ag {
 			org, name := core.SplitQualifiedGroup(g)
 			if strings.TrimSpace(name) == "" {
@@ -610,6 +613,13 @@ func (c *Config) directoryUsers(du *Node) (string, []orgRef, error) {
 		org, name := core.SplitQualifiedGroup(target)
 		if strings.TrimSpace(name) == "" {
 			return "", nil, it.Get("target").Errorf("invalid Adobe group name %q", target)
+		}
+		// A target with \N references is only a template; its length is
+		// known once a directory group fills it in.
+		if !strings.Contains(name, `\`) {
+			if err := checkGroupNameLengths(it.Get("target")); err != nil {
+				return "", nil, err
+			}
 		}
 		if org != "" {
 			refs = append(refs, orgRef{org: org, group: target, node: it.Get("target")})
@@ -711,6 +721,9 @@ func (c *Config) loadExtension(path string, compile func(string, int, string) (c
 	}
 	var refs []orgRef
 	groups := n.Get("extended_adobe_groups")
+	if err := checkGroupNameLengths(groups); err != nil {
+		return nil, err
+	}
 	for _, g := range e.ExtendedAdobeGroups {
 		org, name := core.SplitQualifiedGroup(g)
 		if strings.TrimSpace(name) == "" {

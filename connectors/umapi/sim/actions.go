@@ -9,10 +9,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // The documented action limits (§4.5).
 const (
+	// maxDrainBody bounds how much of an oversized body is read and
+	// dropped before answering 413; beyond it the connection is closed.
+	maxDrainBody    = 64 << 20
 	maxCommands     = 10
 	maxSteps        = 10
 	maxListEntries  = 10
@@ -87,7 +91,10 @@ func (s *Server) action(r *http.Request) response {
 		return malformed("Unreadable request body")
 	}
 	if len(data) > maxActionBody {
-		return malformed("Request body larger than 1 MB")
+		// Read (and drop) the rest, up to a bound, so the client can
+		// finish sending and read the answer instead of a reset.
+		io.Copy(io.Discard, io.LimitReader(r.Body, maxDrainBody))
+		return jsonResp(http.StatusRequestEntityTooLarge, resultMessage{"error.command.malformed", "Request body larger than 1 MB"})
 	}
 	var raw []json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -167,6 +174,15 @@ func parseCommand(rc json.RawMessage) (*command, []*stepError, *stepError) {
 		if err := json.Unmarshal(v, &cmd.requestID); err != nil {
 			return cmd, nil, fail(0, "error.command.string_expected", "requestID must be a string")
 		}
+		if len(cmd.requestID) > maxRootString || hasControl(cmd.requestID) {
+			// Not echoed: the point is not to copy it into every error.
+			bad := cmd.requestID
+			cmd.requestID = ""
+			if len(bad) > maxRootString {
+				return cmd, nil, fail(0, "error.command.string.too_long", "String too long for field: requestID, max length %d", maxRootString)
+			}
+			return cmd, nil, fail(0, "error.command.malformed", "requestID must not hold control characters")
+		}
 	}
 	for k := range root {
 		if !slices.Contains(rootKeys, k) {
@@ -196,6 +212,9 @@ func parseCommand(rc json.RawMessage) (*command, []*stepError, *stepError) {
 	}
 	if (cmd.user == "") == (cmd.usergroup == "") {
 		return cmd, nil, fail(0, "error.command.user_usergroup.missing", "A command needs exactly one of user and usergroup")
+	}
+	if hasControl(cmd.user) || hasControl(cmd.domain) || hasControl(cmd.usergroup) {
+		return cmd, nil, fail(0, "error.command.malformed", "user, domain and usergroup must not hold control characters")
 	}
 	if len(cmd.user) > maxRootString {
 		return cmd, nil, fail(0, "error.command.string.too_long", "String too long for field: user, max length %d", maxRootString)
@@ -279,11 +298,35 @@ func stringFields(v json.RawMessage, i int, allowed []string, unknownCode string
 	return out, nil
 }
 
+// hasControl reports whether s holds a control character (NUL, C0, DEL or
+// C1), which no UMAPI identifier or name accepts.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLengths checks a create or update step's strings: lengths, and no
+// control characters in an email, a username or a name.
 func checkLengths(f map[string]string, i int) *stepError {
 	for _, k := range []string{"firstname", "lastname"} {
 		if len(f[k]) > maxNameLength {
 			return fail(i, "error.command.string.too_long", "String too long for field: %s, max length %d", k, maxNameLength)
 		}
+	}
+	if e, ok := f["email"]; ok && hasControl(e) {
+		return fail(i, "error.user.email.invalid", "Invalid email address: %q", e)
+	}
+	for _, k := range []string{"firstname", "lastname", "username"} {
+		if hasControl(f[k]) {
+			return fail(i, "error.user.name.invalid", "Invalid %s: control characters are not allowed", k)
+		}
+	}
+	if len(f["username"]) > maxRootString {
+		return fail(i, "error.command.string.too_long", "String too long for field: username, max length %d", maxRootString)
 	}
 	if len(f["country"]) > 2 {
 		return fail(i, "error.command.string.too_long", "String too long for field: country, max length 2")

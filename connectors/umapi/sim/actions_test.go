@@ -634,7 +634,7 @@ func TestWholeRequestErrors(t *testing.T) {
 		{"not an array", "/action/" + testOrg, `{"user":"ana@example.org","do":[]}`, 400, "error.command.malformed"},
 		{"empty array", "/action/" + testOrg, `[]`, 400, "error.command.malformed"},
 		{"eleven commands", "/action/" + testOrg, many, 400, "error.command.malformed"},
-		{"over 1 MB", "/action/" + testOrg, big, 400, "error.command.malformed"},
+		{"over 1 MB", "/action/" + testOrg, big, 413, "error.command.malformed"},
 		{"wrong org", "/action/FEDCBA0987654321@AdobeOrg", `[{"user":"ana@example.org","do":[{"remove":"all"}]}]`, 400, "error.organization.invalid_id"},
 	}
 	for _, tt := range tests {
