@@ -82,10 +82,18 @@ func Explain(ctx context.Context, snap *Snapshot, o *Options, query string) (*Ex
 		ex.Steps = append(ex.Steps, ExplainStep{Stage: "match", Outcome: "no account",
 			Detail: fmt.Sprintf("no Adobe account read has the email or username %q", tr.q)})
 	}
-	withheld := map[string]bool{}
+	// By change ID: a change split by max_group_removals or a licence
+	// quota has one part planned and one withheld.
+	withheld := map[int]bool{}
+	adobeOnlyHeld := false
 	for _, c := range plan.Withheld {
 		if tr.hitChange(&c) {
-			withheld[c.Key+string(c.Action)+c.Org] = true
+			withheld[c.ID] = true
+			if c.Held == HoldAdobeOnly || c.Held == "" {
+				adobeOnlyHeld = true
+			} else if n := len(c.Reasons); n > 0 {
+				ex.Steps = append(ex.Steps, ExplainStep{Stage: "limit", Outcome: "withheld", Detail: c.Reasons[n-1]})
+			}
 		}
 	}
 	for _, c := range append(append([]Change(nil), plan.Changes...), plan.Withheld...) {
@@ -93,7 +101,7 @@ func Explain(ctx context.Context, snap *Snapshot, o *Options, query string) (*Ex
 			ex.Changes = append(ex.Changes, c)
 		}
 	}
-	if lim := plan.Limit; lim != nil && len(withheld) > 0 {
+	if lim := plan.Limit; lim != nil && adobeOnlyHeld {
 		ex.Steps = append(ex.Steps, ExplainStep{Stage: "limit", Outcome: "withheld",
 			Detail: fmt.Sprintf("%d Adobe-only users exceed max_adobe_only_users %s (at most %d), so no Adobe-only change is made, this user's included", lim.Count, lim.Setting, lim.Max)})
 	} else if lim != nil && tr.adobeOnly {
@@ -105,7 +113,7 @@ func Explain(ctx context.Context, snap *Snapshot, o *Options, query string) (*Ex
 	}
 	for _, c := range ex.Changes {
 		outcome := "planned"
-		if withheld[c.Key+string(c.Action)+c.Org] {
+		if withheld[c.ID] {
 			outcome = "withheld"
 		}
 		ex.Steps = append(ex.Steps, ExplainStep{Stage: "result", Outcome: outcome, Detail: describeChange(&c)})

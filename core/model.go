@@ -79,6 +79,9 @@ type AdobeGroup struct {
 	ProductName string `json:"productName,omitempty"`
 	MemberCount int    `json:"memberCount,omitempty"`
 	ReadOnly    bool   `json:"isReadOnly,omitempty"`
+	// LicenseQuota is a product profile's licence quota as the group list
+	// gives it: a whole number, "UNLIMITED", or "" when not known.
+	LicenseQuota string `json:"licenseQuota,omitempty"`
 }
 
 // NormalizeGroup is the form in which group names are compared and sent:

@@ -110,6 +110,8 @@ type Options struct {
 
 	MaxAdobeOnly      Limit
 	GroupRemovalsOnly bool
+	// Safety holds the limits beyond UST (see core/limits.go).
+	Safety Safety
 
 	Hook                Hook
 	ExtendedAttributes  []string

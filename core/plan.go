@@ -70,6 +70,9 @@ type Change struct {
 	// Reasons lists the mapping rules and hook effects behind the change,
 	// e.g. `directory group "Marketing" → "All Apps"`.
 	Reasons []string `json:"reasons,omitempty"`
+	// Held names the safety limit that withheld the change (only on
+	// Plan.Withheld).
+	Held Hold `json:"held,omitempty"`
 }
 
 // LimitReport says whether the max_adobe_only_users limit held.
@@ -121,7 +124,15 @@ type Plan struct {
 	// Withheld are the Adobe-only changes a safety limit held back.
 	Withheld []Change     `json:"withheld,omitempty"`
 	Limit    *LimitReport `json:"limit,omitempty"`
-	Counters Counters     `json:"counters"`
+	// GroupHolds are the groups whose removals max_group_removals withheld.
+	GroupHolds []GroupHold `json:"group_holds,omitempty"`
+	// Seats are the product profiles the plan adds users to or removes
+	// users from, with their members and licence quota.
+	Seats []SeatRow `json:"seats,omitempty"`
+	// Pending are the Adobe-only users in their grace period
+	// (limits.adobe_only_grace_period), due ones included.
+	Pending  []PendingUser `json:"pending,omitempty"`
+	Counters Counters      `json:"counters"`
 	// AdobeOnlyAction is the action taken on Adobe-only users (for labels).
 	AdobeOnlyAction AdobeOnlyKind `json:"adobe_only_action,omitempty"`
 	Strays          []Stray       `json:"strays,omitempty"`

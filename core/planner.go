@@ -83,6 +83,7 @@ type strayRec struct {
 	k      userKey
 	ref    UserRef
 	remove []string // mapped groups to remove (with process-groups)
+	mapped []string // mapped groups it holds (for the grace period)
 }
 
 // orgRun is the per-org state of one planning run.
@@ -127,6 +128,7 @@ type planner struct {
 	strayChg changeList
 	plan     *Plan
 	c        Counters
+	grace    graceState
 }
 
 // BuildPlan turns a snapshot of both sides into the list of changes UST's
@@ -377,6 +379,10 @@ func (p *planner) finish() {
 	} else {
 		p.plan.Changes = orderChanges(rank, &p.changes, &p.strayChg)
 	}
+	p.holdGroupRemovals()
+	p.holdSeats()
+	p.carryPending()
+	p.recount()
 	for i := range p.plan.Changes {
 		p.plan.Changes[i].ID = i
 	}
@@ -388,6 +394,7 @@ func (p *planner) finish() {
 	if p.plan.Changes == nil {
 		p.plan.Changes = []Change{}
 	}
+	p.holdIDs()
 	p.userGroups()
 }
 

@@ -242,14 +242,15 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 		}
 		return
 	}
-	var remove []string
-	if p.o.ProcessGroups {
-		for _, g := range cur {
-			if _, ok := mapped[g]; ok && !containsString(remove, g) {
-				remove = append(remove, g)
-			}
+	var remove, held []string
+	for _, g := range cur {
+		if _, ok := mapped[g]; ok && !containsString(held, g) {
+			held = append(held, g)
 		}
-		sort.Strings(remove)
+	}
+	sort.Strings(held)
+	if p.o.ProcessGroups {
+		remove = held
 	}
 	if p.o.GroupRemovalsOnly && len(remove) == 0 {
 		if traced {
@@ -262,7 +263,7 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 		run.strayKeys = map[userKey]int{}
 	}
 	run.strayKeys[k] = len(run.strays)
-	run.strays = append(run.strays, strayRec{k: k, ref: strayRef(a, k), remove: remove})
+	run.strays = append(run.strays, strayRec{k: k, ref: strayRef(a, k), remove: remove, mapped: held})
 	p.logf(slog.LevelDebug, "Found Adobe-only user: %s", k)
 	if traced {
 		p.tr.adobeOnly = true
@@ -559,7 +560,6 @@ func (p *planner) autoCreate() {
 // processStrays turns the recorded Adobe-only users into changes, subject
 // to the safety limit (§3.10).
 func (p *planner) processStrays() {
-	prim := &p.orgs[0]
 	// write-file gets every tracked Adobe-only user, before the limit.
 	for oi := range p.g.orgs {
 		for _, s := range p.orgs[oi].strays {
@@ -570,13 +570,14 @@ func (p *planner) processStrays() {
 	if !p.manage() {
 		return
 	}
-	lim := p.limit(len(prim.strays))
+	// With a grace period, only the actions taken in this run count.
+	lim := p.limit(p.graceDecide())
 	p.plan.Limit = lim
 	if lim.Exceeded {
 		p.log.Log(p.ctx, LevelCritical, fmt.Sprintf("Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s)", lim.Count, lim.Setting))
 		p.note(fmt.Sprintf("Adobe-only actions withheld: %d Adobe-only users exceed max_adobe_only_users %s (at most %d)", lim.Count, lim.Setting, lim.Max))
 	} else {
-		p.c.StraysProcessed = len(prim.strays)
+		p.c.StraysProcessed = lim.Count
 	}
 	p.strayChanges(lim)
 }
@@ -602,6 +603,9 @@ func (p *planner) strayChanges(lim *LimitReport) {
 }
 
 func (p *planner) strayChange(oi int, s *strayRec, act AdobeOnlyKind, lim *LimitReport) {
+	if p.graceOn() && p.graceStray(oi, s) {
+		return
+	}
 	org := p.g.orgs[oi]
 	key := s.k.String()
 	c := Change{Org: org, Key: key, User: s.ref, AdobeOnly: true}
@@ -628,6 +632,7 @@ func (p *planner) strayChange(oi int, s *strayRec, act AdobeOnlyKind, lim *Limit
 		c.Reasons = append(c.Reasons, "no selected directory user has this email or username")
 	}
 	if lim.Exceeded {
+		c.Held = HoldAdobeOnly
 		c.Reasons = append(c.Reasons, fmt.Sprintf("withheld: %d Adobe-only users exceed max_adobe_only_users %s", lim.Count, lim.Setting))
 	} else {
 		p.logStray(oi, c.Action, key)

@@ -16,6 +16,7 @@
 //	    journal          uint64 seq → JSON JournalEntry (written before a request and after its reply)
 //	    results          uint64 change id → JSON core.ChangeResult
 //	exclusions           org \x00 key \x00 action → JSON core.Exclusion
+//	pending              user key → JSON core.PendingUser (grace period; see pending.go)
 //
 // Every value usersync writes is sealed (see seal in integrity.go): a
 // marker, a CRC-32C and the payload, so a damaged snapshot, plan or journal

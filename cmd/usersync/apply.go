@@ -197,6 +197,7 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	run.Excluded = sortedIDs(exclude)
 	res, err := core.Apply(ctx, plan, p.targets, core.ApplyOptions{Exclude: exclude, Done: done, Journal: db.Journal(run.ID), Reporter: rep, Logger: named(p.log, "processor")})
 	db.SaveResults(run.ID, res.Results)
+	p.savePending(db, plan)
 	if err != nil && !res.Cancelled {
 		run.Status, run.Error, run.ExitCode, run.Finished = store.StatusFailed, err.Error(), exitFatal, time.Now().UTC()
 		db.UpdateRun(run)

@@ -98,6 +98,9 @@ func (b *consoleBackend) Fetch(ctx context.Context, r core.Reporter) (*core.Snap
 }
 
 func (b *consoleBackend) Plan(ctx context.Context, snap *core.Snapshot) (*core.Plan, error) {
+	if err := b.p.prepareSafety(b.db); err != nil {
+		return nil, err
+	}
 	plan, err := core.BuildPlan(ctx, snap, b.p.opts)
 	if err != nil {
 		return nil, err
@@ -234,6 +237,7 @@ func (b *consoleBackend) Apply(ctx context.Context, p *core.Plan, exclude map[in
 	b.db.UpdateRun(run)
 	res, err := core.Apply(ctx, p, b.p.targets, core.ApplyOptions{Exclude: exclude, Journal: b.db.Journal(run.ID), Reporter: r, Logger: named(b.p.log, "processor")})
 	b.db.SaveResults(run.ID, res.Results)
+	b.p.savePending(b.db, p)
 	code := applyExitCode(p, &res)
 	if err != nil && !res.Cancelled {
 		code = exitFatal

@@ -212,11 +212,16 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 	exclusions, _ := db.Exclusions()
 	switch {
 	case asJSON:
+		var pending []core.PendingUser
+		if p != nil {
+			pending = p.Pending
+		}
 		json.NewEncoder(e.stdout).Encode(struct {
-			Run        store.RunInfo    `json:"run"`
-			Results    []resultRow      `json:"results"`
-			Exclusions []core.Exclusion `json:"remembered_exclusions,omitempty"`
-		}{info, rows, exclusions})
+			Run        store.RunInfo      `json:"run"`
+			Results    []resultRow        `json:"results"`
+			Exclusions []core.Exclusion   `json:"remembered_exclusions,omitempty"`
+			Pending    []core.PendingUser `json:"pending,omitempty"`
+		}{info, rows, exclusions, pending})
 	case asCSV:
 		w := csv.NewWriter(e.stdout)
 		w.Write([]string{"change_id", "org", "action", "user", "groups", "outcome", "code", "message"})
@@ -237,6 +242,7 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 		if info.Error != "" {
 			fmt.Fprintf(e.stdout, "  error    %s\n", info.Error)
 		}
+		printPending(e.stdout, p)
 		if len(exclusions) > 0 {
 			fmt.Fprintf(e.stdout, "\nRemembered exclusions (applied to every run until removed):\n")
 			for _, x := range exclusions {

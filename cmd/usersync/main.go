@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/usersync/usersync/core/config"
@@ -37,6 +38,9 @@ type env struct {
 	getenv         func(string) string
 	// tty reports whether stdout is a terminal (console vs headless).
 	tty bool
+	// now is the clock runs plan with (the grace period); nil is
+	// time.Now.
+	now func() time.Time
 }
 
 type command struct {

@@ -99,7 +99,9 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
-	return p.headless(ctx, "sync", events, planOutput{args: args})
+	code = p.headless(ctx, "sync", events, planOutput{args: args})
+	p.notifyRun(ctx, "sync", code)
+	return code
 }
 
 type planOutput struct {
@@ -195,6 +197,9 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	}
 	named(log, "main").Info(banner('-', "Start "+stage))
 	t1 := time.Now()
+	if err := p.prepareSafety(db); err != nil {
+		return fail(exitFatal, err)
+	}
 	plan, err := core.BuildPlan(ctx, snap, p.opts)
 	if err != nil {
 		return fail(exitFatal, err)
@@ -212,6 +217,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	run.Excluded = sortedIDs(exclude)
 	run.Counters, run.Changes, run.Withheld = plan.Counters, len(plan.Changes), len(plan.Withheld)
 	p.logPlan(plan, exclude, rep)
+	p.logSafety(plan, rep)
 	est := core.EstimatePlan(plan, exclude, core.DefaultRateLimit)
 	named(log, "processor").Info(fmt.Sprintf("Plan: %d changes in %d requests, about %s at Adobe's rate limit",
 		len(plan.Changes)-len(exclude), est.Requests, est.Duration.Round(time.Second)))
@@ -239,6 +245,7 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 			return fail(exitFatal, err)
 		}
 		db.SaveResults(run.ID, res.Results)
+		p.savePending(db, plan)
 	}
 	named(log, "main").Info(banner('-', fmt.Sprintf("End %s (Total time: %s)", stage, formatDuration(time.Since(t1)))))
 	for _, l := range core.SummaryLines(plan, &res) {
@@ -330,7 +337,7 @@ func applyExitCode(p *core.Plan, r *core.ApplyResult) int {
 			return exitFailed
 		}
 	}
-	if p.Limit != nil && p.Limit.Exceeded {
+	if len(p.Withheld) > 0 || (p.Limit != nil && p.Limit.Exceeded) {
 		return exitWithheld
 	}
 	return exitOK

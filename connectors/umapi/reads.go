@@ -45,6 +45,25 @@ type wireGroup struct {
 	MemberCount int    `json:"memberCount"`
 	ProductName string `json:"productName"`
 	ReadOnly    bool   `json:"isReadOnly"`
+	// LicenseQuota is documented as a string ("50", "UNLIMITED"); a
+	// number is accepted too.
+	LicenseQuota json.RawMessage `json:"licenseQuota"`
+}
+
+// quotaText returns a licenseQuota as text: "50", "UNLIMITED", or "" when
+// absent or of another JSON type.
+func quotaText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		if i, err := n.Int64(); err == nil {
+			return strconv.FormatInt(i, 10)
+		}
+	}
+	return ""
 }
 
 type groupsPage struct {
@@ -426,7 +445,7 @@ func (c *Client) Groups(ctx context.Context, r core.Reporter) ([]core.AdobeGroup
 			}
 			seen[k] = true
 			out = append(out, core.AdobeGroup{Name: g.GroupName, Type: g.Type, ProductName: g.ProductName,
-				MemberCount: g.MemberCount, ReadOnly: g.ReadOnly})
+				MemberCount: g.MemberCount, ReadOnly: g.ReadOnly, LicenseQuota: quotaText(g.LicenseQuota)})
 		}
 		r.Progress(core.Progress{Phase: core.PhaseAdobe, Org: c.opts.Name, Groups: len(out)})
 		if last || len(p.Groups) == 0 {

@@ -61,6 +61,8 @@ type Config struct {
 	Extension *Extension
 	// Logging are the logging settings.
 	Logging Logging
+	// Notifications are the notification settings (see safety.go).
+	Notifications Notifications
 	// Warnings are non-fatal problems to log at WARNING.
 	Warnings []string
 
@@ -229,6 +231,9 @@ func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts Lo
 	if err := c.logging(root); err != nil {
 		return nil, err
 	}
+	if err := c.notifications(root); err != nil {
+		return nil, err
+	}
 
 	// Every org:: prefix must name a secondary (UST §3.1 step 6).
 	for _, g := range c.Options.AdobeUsersGroups {
@@ -252,7 +257,7 @@ func load(ctx context.Context, root *Node, enc string, flags *SyncFlags, opts Lo
 			e.Msg += ": the extensions section is an old layout; put after_mapping_hook and its lists in " +
 				"extension-config.yml and name that file in directory_users.extension"
 		} else if i := strings.LastIndex(e.Path, "."); i < 0 {
-			if s := Suggest(e.Path, []string{"adobe_users", "directory_users", "limits", "logging", "invocation_defaults"}); s != "" {
+			if s := Suggest(e.Path, []string{"adobe_users", "directory_users", "limits", "logging", "invocation_defaults", "notifications"}); s != "" {
 				e.Msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 		}
@@ -666,8 +671,10 @@ func (c *Config) limits(root *Node) error {
 	if c.Options.MaxAdobeOnly, err = ParseLimit(s); err != nil {
 		return v.Errorf("%v", err)
 	}
-	c.Options.GroupRemovalsOnly, err = l.Bool("group_removals_only", false)
-	return err
+	if c.Options.GroupRemovalsOnly, err = l.Bool("group_removals_only", false); err != nil {
+		return err
+	}
+	return c.safetyLimits(l)
 }
 
 // ParseLimit parses max_adobe_only_users: a whole number of users or a

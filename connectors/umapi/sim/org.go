@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,6 +81,7 @@ type group struct {
 	readOnly    bool
 	profiles    []*group // product profiles a user group grants
 	members     int
+	quota       json.RawMessage // licenseQuota as seeded (product profiles)
 }
 
 type domain struct {
@@ -192,8 +194,16 @@ func buildOrg(s *Seed) (*org, error) {
 		if typ == typeUserGroup && strings.HasPrefix(g.Name, "_") {
 			return nil, fieldError(f+".name", "%q: user group names must not start with _", g.Name)
 		}
+		if len(g.LicenseQuota) > 0 {
+			if typ != typeProductProfile {
+				return nil, fieldError(f+".licenseQuota", "only a PRODUCT_PROFILE has a licence quota")
+			}
+			if !validQuota(g.LicenseQuota) {
+				return nil, fieldError(f+".licenseQuota", "%s: must be a whole number (as a string or a number) or \"UNLIMITED\"", g.LicenseQuota)
+			}
+		}
 		o.addGroup(&group{name: g.Name, typ: typ, productName: g.ProductName,
-			description: g.Description, readOnly: g.ReadOnly})
+			description: g.Description, readOnly: g.ReadOnly, quota: slices.Clone(g.LicenseQuota)})
 	}
 	for i, g := range s.Groups {
 		if len(g.ProductConfigurations) == 0 {
@@ -494,7 +504,7 @@ func (o *org) seed() *Seed {
 	}
 	for _, g := range o.groups {
 		sg := SeedGroup{Name: g.name, Type: g.typ, ProductName: g.productName,
-			Description: g.description, ReadOnly: g.readOnly}
+			Description: g.description, ReadOnly: g.readOnly, LicenseQuota: slices.Clone(g.quota)}
 		for _, p := range g.profiles {
 			sg.ProductConfigurations = append(sg.ProductConfigurations, p.name)
 		}

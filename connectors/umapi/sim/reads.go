@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -203,6 +204,8 @@ type wireGroup struct {
 	ProductName        string `json:"productName,omitempty"`
 	UserGroupName      string `json:"userGroupName,omitempty"`
 	ProductProfileName string `json:"productProfileName,omitempty"`
+	// LicenseQuota is served as seeded (product profiles only).
+	LicenseQuota json.RawMessage `json:"licenseQuota,omitempty"`
 }
 
 // groupsList serves GET /groups/{orgId}/{page}. It sends no paging
@@ -226,7 +229,7 @@ func (s *Server) groupsList(pageStr string) response {
 	groups := make([]wireGroup, 0, end-start)
 	for _, g := range o.groups[start:end] {
 		wg := wireGroup{GroupID: g.id, GroupName: g.name, Type: g.typ, MemberCount: g.members,
-			AdminGroupName: o.adminGroupOf(g), ProductName: g.productName}
+			AdminGroupName: o.adminGroupOf(g), ProductName: g.productName, LicenseQuota: g.quota}
 		switch g.typ {
 		case typeUserAdmin:
 			wg.UserGroupName = g.name[len("_admin_"):]

@@ -41,6 +41,10 @@ type SeedGroup struct {
 	Description           string   `json:"description,omitempty"`
 	ReadOnly              bool     `json:"readOnly,omitempty"`
 	ProductConfigurations []string `json:"productConfigurations,omitempty"`
+	// LicenseQuota is a product profile's licence quota, served as given in
+	// the group list: a string ("50"), a number (50) or "UNLIMITED". The
+	// simulator reports it and does not enforce it.
+	LicenseQuota json.RawMessage `json:"licenseQuota,omitempty"`
 }
 
 // SeedUser is one member of the org. Username defaults to the email and
@@ -133,4 +137,18 @@ func emailDomain(email string) string {
 		return email[i+1:]
 	}
 	return ""
+}
+
+// validQuota reports whether raw is a licenseQuota the real API could
+// send: a whole number, as a JSON string or number, or "UNLIMITED".
+func validQuota(raw json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if strings.EqualFold(strings.TrimSpace(s), "UNLIMITED") {
+			return true
+		}
+		raw = json.RawMessage(strings.TrimSpace(s))
+	}
+	var n uint64
+	return json.Unmarshal(raw, &n) == nil
 }
