@@ -222,21 +222,6 @@ func (d *decoder) adobeUser(u *core.AdobeUser) {
 	u.Groups = d.groupList()
 }
 
-func deflateJSON(v any) ([]byte, error) {
-	var out bytes.Buffer
-	w, err := flate.NewWriter(&out, flate.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
-}
-
 func inflateJSON(b []byte, v any) error {
 	return json.NewDecoder(flate.NewReader(bytes.NewReader(b))).Decode(v)
 }
