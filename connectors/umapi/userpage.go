@@ -317,7 +317,6 @@ func (s *pageScanner) users(p *userRecords, sizeHint int) bool {
 		sizeHint = min(sizeHint, 100_000)
 		p.Users = make([]core.AdobeUser, 0, sizeHint)
 		p.ids = make([]string, 0, sizeHint)
-		s.groups = make([]string, 0, 2*sizeHint)
 	}
 	if s.next() == ']' {
 		s.i++
@@ -399,6 +398,11 @@ func (s *pageScanner) groupList(dst *[]string) bool {
 		}
 	}
 	s.i++
+	if cap(s.groups)-len(s.groups) < 64 {
+		// A new backing array; the lists already made keep the old one.
+		// Most lists are shared, so few are made.
+		s.groups = make([]string, 0, 1024)
+	}
 	start := len(s.groups)
 	if s.next() == ']' {
 		s.i++
