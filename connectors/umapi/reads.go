@@ -189,7 +189,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 	if first {
 		pragma0 = "umapi-sync-start"
 	}
-	p0, h0, err := c.usersPage(ctx, op, urlFor(0), 0, pragma0, r)
+	p0, h0, err := c.usersPage(ctx, op, urlFor(0), 0, pragma0, nil, r)
 	if err != nil {
 		if group && core.Code(err) == core.CodeNotFound {
 			return nil, nil // no such group: no members (as UST reads a 404)
@@ -222,7 +222,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			)
 			sem := make(chan struct{}, c.opts.ReadConcurrency)
 			fetch := func(page int, pragma string) {
-				p, h, err := c.usersPage(ctx, op, urlFor(page), page, pragma, r)
+				p, h, err := c.usersPage(ctx, op, urlFor(page), page, pragma, flat.slot(page), r)
 				if err == nil {
 					err = checkPage(op, page, h0, h, p, len(p0.Users))
 				} else if core.Code(err) == core.CodeNotFound {
@@ -275,7 +275,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			if page >= maxPages {
 				return nil, core.Errorf(core.CodeInconsistent, op, "more than %d pages without a last page", maxPages)
 			}
-			p, h, err := c.usersPage(ctx, op, urlFor(page), page, "", r)
+			p, h, err := c.usersPage(ctx, op, urlFor(page), page, "", nil, r)
 			if err != nil {
 				if core.Code(err) == core.CodeNotFound {
 					err = core.Errorf(core.CodeInconsistent, op, "page %d disappeared while reading (HTTP 404)", page)
@@ -366,12 +366,12 @@ func checkPage(op string, page int, h0, h paging, p *userRecords, fullSize int) 
 
 // usersPage fetches and decodes one page, retrying an answer that is not
 // JSON like a dropped connection.
-func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma string, r core.Reporter) (*userRecords, paging, error) {
+func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma string, into []core.AdobeUser, r core.Reporter) (*userRecords, paging, error) {
 	pop := fmt.Sprintf("%s page %d", op, page)
 	var p *userRecords
 	rep, err := c.doDecode(ctx, call{op: pop, method: http.MethodGet, url: u, auth: true, pragma: pragma}, r, func(rep *reply) error {
 		var err error
-		p, err = decodeUserRecords(rep.body, readPaging(rep.header).size)
+		p, err = decodeUserRecords(rep.body, readPaging(rep.header).size, into)
 		if err == nil {
 			recycle(rep) // the records hold copies of what they need
 		}

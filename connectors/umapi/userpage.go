@@ -37,9 +37,10 @@ type userRecords struct {
 var errSlowPath = errors.New("umapi: users page needs the generic decoder")
 
 // decodeUserRecords decodes a users page; sizeHint is the expected number
-// of users (the X-Page-Size header), or less than 1 when unknown.
-func decodeUserRecords(data []byte, sizeHint int) (*userRecords, error) {
-	s := pageScanner{b: data, strs: map[string]string{}}
+// of users (the X-Page-Size header), or less than 1 when unknown. When into
+// is not nil the users are decoded into its capacity as far as it goes.
+func decodeUserRecords(data []byte, sizeHint int, into []core.AdobeUser) (*userRecords, error) {
+	s := pageScanner{b: data, strs: map[string]string{}, into: into}
 	if p, ok := s.page(sizeHint); ok {
 		return p, nil
 	}
@@ -60,6 +61,7 @@ type pageScanner struct {
 	// lists shares the group lists of users whose groups are written
 	// the same way.
 	lists map[string][]string
+	into  []core.AdobeUser
 }
 
 func (s *pageScanner) ws() {
@@ -318,6 +320,9 @@ func (s *pageScanner) users(p *userRecords, sizeHint int) bool {
 		p.Users = make([]core.AdobeUser, 0, sizeHint)
 		p.ids = make([]string, 0, sizeHint)
 	}
+	if s.into != nil {
+		p.Users = s.into[:0]
+	}
 	if s.next() == ']' {
 		s.i++
 		if p.Users == nil {
@@ -458,7 +463,19 @@ func newFlatList(h0 paging, pageSize int) *flatList {
 	return &flatList{users: make([]core.AdobeUser, h0.total), pageSize: pageSize}
 }
 
-// place copies a page's users to their place and points the page at them.
+// slot is where page's users go, for decoding them in place; nil when
+// there is no list.
+func (f *flatList) slot(page int) []core.AdobeUser {
+	if f == nil {
+		return nil
+	}
+	at := min(page*f.pageSize, len(f.users))
+	end := min(at+f.pageSize, len(f.users))
+	return f.users[at:at:end]
+}
+
+// place copies a page's users to their place (unless they were decoded
+// there) and points the page at them.
 func (f *flatList) place(page int, cp *convertedPage) {
 	if f == nil {
 		return
@@ -467,7 +484,9 @@ func (f *flatList) place(page int, cp *convertedPage) {
 	if at+len(cp.users) > len(f.users) || (len(cp.users) != f.pageSize && at+len(cp.users) != len(f.users)) {
 		return
 	}
-	copy(f.users[at:], cp.users)
+	if len(cp.users) > 0 && &cp.users[0] != &f.users[at] {
+		copy(f.users[at:], cp.users)
+	}
 	cp.users = f.users[at : at+len(cp.users) : at+len(cp.users)]
 	f.placed += len(cp.users)
 }

@@ -56,7 +56,7 @@ func TestUserRecordsMatchGenericDecoding(t *testing.T) {
 
 func checkUserRecords(t *testing.T, in []byte) {
 	t.Helper()
-	got, gotErr := decodeUserRecords(in, 2)
+	got, gotErr := decodeUserRecords(in, 2, nil)
 	want, wantErr := genericRecords(in)
 	if (gotErr != nil) != (wantErr != nil) {
 		t.Fatalf("decodeUserRecords(%q) error %v; want %v", in, gotErr, wantErr)
