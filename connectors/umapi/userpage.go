@@ -317,7 +317,9 @@ func (s *pageScanner) users(p *userRecords, sizeHint int) bool {
 	s.i++
 	if sizeHint > 0 {
 		sizeHint = min(sizeHint, 100_000)
-		p.Users = make([]core.AdobeUser, 0, sizeHint)
+		if s.into == nil {
+			p.Users = make([]core.AdobeUser, 0, sizeHint)
+		}
 		p.ids = make([]string, 0, sizeHint)
 	}
 	if s.into != nil {
