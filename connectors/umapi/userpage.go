@@ -3,7 +3,6 @@ package umapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"hash/maphash"
 	"unicode/utf8"
 
@@ -33,8 +32,6 @@ type userRecords struct {
 	Users    []core.AdobeUser
 	ids      []string // server IDs, "" when absent
 }
-
-var errSlowPath = errors.New("umapi: users page needs the generic decoder")
 
 // decodeUserRecords decodes a users page; sizeHint is the expected number
 // of users (the X-Page-Size header), or less than 1 when unknown. When into
