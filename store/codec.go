@@ -29,6 +29,8 @@ type encoder struct {
 	head *encoder
 	out  bytes.Buffer
 	fw   *flate.Writer
+	// attrs is scratch space for a user's source attributes.
+	attrs attrScratch
 }
 
 func newEncoder() *encoder { return &encoder{groups: map[string]uint64{}} }
@@ -98,16 +100,7 @@ func (e *encoder) directoryUser(u *core.DirectoryUser) error {
 	}
 	e.groupList(u.Groups)
 	e.groupList(u.MemberGroups)
-	if len(u.Attributes) == 0 {
-		e.str("")
-		return nil
-	}
-	b, err := json.Marshal(u.Attributes)
-	if err != nil {
-		return fmt.Errorf("attributes of %s: %w", u.Email, err)
-	}
-	e.str(string(b))
-	return nil
+	return e.attributes(u)
 }
 
 func (e *encoder) adobeUser(u *core.AdobeUser) {
@@ -199,19 +192,11 @@ func (d *decoder) directoryUser(u *core.DirectoryUser) {
 	u.Groups = d.groupList()
 	u.MemberGroups = d.groupList()
 	if a := d.str(); a != "" && d.err == nil {
-		if err := json.Unmarshal([]byte(a), &u.Attributes); err != nil {
-			d.err = errCorrupt
+		m, err := decodeAttributes(a)
+		if err != nil {
+			d.err = err
 		}
-		// JSON gives []any for lists; attributes are nil, string or []string.
-		for k, v := range u.Attributes {
-			if l, ok := v.([]any); ok {
-				ss := make([]string, len(l))
-				for i, x := range l {
-					ss[i], _ = x.(string)
-				}
-				u.Attributes[k] = ss
-			}
-		}
+		u.Attributes = m
 	}
 }
 
