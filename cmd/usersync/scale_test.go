@@ -14,7 +14,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -197,30 +196,16 @@ func startScaleSim(tb testing.TB, f *scaleFixture) {
 	}
 }
 
-var scaleBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// scaleBinary builds usersync once, for the simulator subprocess.
+// scaleBinary builds usersync for the simulator subprocess, into a
+// directory removed with the test (the build cache makes a second build
+// cheap).
 func scaleBinary(tb testing.TB) string {
 	tb.Helper()
-	scaleBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "usersync-scale-")
-		if err != nil {
-			scaleBin.err = err
-			return
-		}
-		scaleBin.path = filepath.Join(dir, "usersync")
-		if out, err := exec.Command("go", "build", "-o", scaleBin.path, ".").CombinedOutput(); err != nil {
-			scaleBin.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if scaleBin.err != nil {
-		tb.Fatal(scaleBin.err)
+	bin := filepath.Join(tb.TempDir(), "usersync")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	return scaleBin.path
+	return bin
 }
 
 // planFigures are what one measured `usersync plan` cost this process.
