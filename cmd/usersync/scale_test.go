@@ -338,7 +338,7 @@ func vmHWM() uint64 {
 // source build every user's source attributes). On a shared 2-core
 // machine it measured 20.7 to 28.5 cpu-s, 3,414 to 3,746 peak-rss-MiB and
 // 7,195 alloc-MiB before the decoders and encoders were rewritten (commit
-// a015e0f), and 9.0 to 10.0 cpu-s, 933 to 966 peak-rss-MiB and 1,727 to
+// a015e0f), and 9.0 to 10.6 cpu-s, 933 to 966 peak-rss-MiB and 1,727 to
 // 1,880 alloc-MiB after; docs/performance.md breaks the figures down by
 // stage.
 func BenchmarkPlanMillionEndToEnd(b *testing.B) {
