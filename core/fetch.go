@@ -55,6 +55,8 @@ func Fetch(ctx context.Context, src Source, targets map[string]Target, o *Option
 		}
 	}
 	dq := DirectoryQuery(o)
+	// Source attributes are read only by the extension hook.
+	dq.NoAttributes = o.Hook == nil
 	wg.Go(func() {
 		res, err := src.Users(ctx, dq, r)
 		if err != nil {

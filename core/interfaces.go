@@ -18,6 +18,10 @@ type SourceQuery struct {
 	// WantMemberGroups is set when additional-group rules exist, so that
 	// sources read the attribute that feeds DirectoryUser.MemberGroups.
 	WantMemberGroups bool
+	// NoAttributes says nothing will read DirectoryUser.Attributes (there
+	// is no extension hook), so a source may leave them out: for a
+	// million-user file they are most of the read's memory.
+	NoAttributes bool
 }
 
 // DirectoryResult is what a Source returns.

@@ -82,6 +82,19 @@ func (p *planner) holdSeats() {
 		rows[k] = r
 		return r
 	}
+	// Only the users whose changes remove every group need their
+	// memberships looked up: a few percent of an org, whose whole
+	// membership list would cost a million-user org 100 MB more.
+	wanted := map[string]map[string]bool{} // org → email
+	for i := range p.plan.Changes {
+		switch c := &p.plan.Changes[i]; c.Action {
+		case ActionRemoveAllGroups, ActionRemoveFromOrg, ActionDelete:
+			if wanted[c.Org] == nil {
+				wanted[c.Org] = map[string]bool{}
+			}
+			wanted[c.Org][strings.ToLower(c.User.Email)] = true
+		}
+	}
 	var members map[string]map[string][]string // org → email → normalised groups
 	userGroups := func(org, email string) []string {
 		if members == nil {
@@ -91,6 +104,9 @@ func (p *planner) holdSeats() {
 		if !ok {
 			m = map[string][]string{}
 			for _, u := range p.snap.Adobe[org].Users {
+				if !wanted[org][strings.ToLower(u.Email)] {
+					continue
+				}
 				gs := make([]string, len(u.Groups))
 				for i, g := range u.Groups {
 					gs[i] = NormalizeGroup(g)

@@ -316,7 +316,7 @@ func (db *DB) Prune(keep int) (int, error) {
 
 // SavePlan stores the plan of a run.
 func (db *DB) SavePlan(id string, p *core.Plan) error {
-	data, err := deflateJSON(p)
+	data, err := deflatePlan(p)
 	if err != nil {
 		return err
 	}

@@ -96,6 +96,7 @@ type pipeline struct {
 // connectors. Errors are configuration errors (exit 1) or usage errors.
 func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags, console io.Writer) (*pipeline, error) {
 	p := &pipeline{e: e, rf: rf, started: time.Now()}
+	limitMemory(e.getenv)
 	consoleLevel := new(slog.LevelVar)
 	fileLevel := new(slog.LevelVar)
 	fileLevel.Set(slog.Level(100)) // off until the config says otherwise

@@ -145,23 +145,41 @@ func isUTF8(enc string) bool {
 	return false
 }
 
-// entry is a user being assembled from one or more rows.
-type entry struct {
-	u       core.DirectoryUser
-	lines   []int
-	dropped bool
-	groups  map[string]struct{} // u.Groups as a set, so merging stays linear
+// users assembles users from rows, merging rows by email. Users are kept
+// in one slice, in the order their first row appears, so that a million
+// rows cost a million records and little else: what only a few users need
+// (the lines of a user on several rows, the set of a user's many groups)
+// is kept aside by index.
+type users struct {
+	list []core.DirectoryUser
+	// lists shares the group lists of users whose first groups cell is
+	// the same (a few hundred cells for a million users, typically).
+	lists map[string][]string
+	line  []int // the line of a user's first row; -1 once the user is dropped
+	more  map[int][]int
+	sets  map[int]map[string]struct{}
+	index map[string]int
 }
 
-// addGroups appends the comma-separated names in cell that u does not
-// have yet, in time linear in the cell. A cell can hold a million names,
-// so cancellation is checked as it goes.
-func (e *entry) addGroups(ctx context.Context, cell string) error {
-	if e.groups == nil {
-		e.groups = make(map[string]struct{}, len(e.u.Groups))
-		for _, g := range e.u.Groups {
-			e.groups[g] = struct{}{}
+// smallGroups is how many groups a user has before addGroups keeps them
+// as a set too; below it a scan of the list is as quick.
+const smallGroups = 16
+
+// addGroups appends the comma-separated names in cell that user i does
+// not have yet, in time linear in the cell. A cell can hold a million
+// names, so cancellation is checked as it goes.
+func (us *users) addGroups(ctx context.Context, i int, cell string) error {
+	u := &us.list[i]
+	set := us.sets[i]
+	if u.Groups == nil {
+		if l, ok := us.lists[cell]; ok {
+			u.Groups = l // its capacity is its length: an append copies
+			return nil
 		}
+		if len(cell) <= maxSharedCell {
+			defer us.share(u, cell)
+		}
+		u.Groups = make([]string, 0, min(strings.Count(cell, ",")+1, smallGroups))
 	}
 	n := 0
 	for g := range strings.SplitSeq(cell, ",") {
@@ -173,12 +191,72 @@ func (e *entry) addGroups(ctx context.Context, cell string) error {
 		if g == "" {
 			continue
 		}
-		if _, ok := e.groups[g]; !ok {
-			e.groups[g] = struct{}{}
-			e.u.Groups = append(e.u.Groups, g)
+		if set == nil && len(u.Groups) >= smallGroups {
+			set = make(map[string]struct{}, len(u.Groups))
+			for _, g := range u.Groups {
+				set[g] = struct{}{}
+			}
+			if us.sets == nil {
+				us.sets = map[int]map[string]struct{}{}
+			}
+			us.sets[i] = set
 		}
+		if set != nil {
+			if _, ok := set[g]; ok {
+				continue
+			}
+			set[g] = struct{}{}
+		} else if slices.Contains(u.Groups, g) {
+			continue
+		}
+		u.Groups = append(u.Groups, g)
 	}
 	return nil
+}
+
+// maxSharedCell and maxSharedLists bound the groups cells whose lists
+// are shared.
+const (
+	maxSharedCell  = 4096
+	maxSharedLists = 4096
+)
+
+// share makes the list just read from cell the one users with the same
+// first groups cell get.
+func (us *users) share(u *core.DirectoryUser, cell string) {
+	if len(us.lists) >= maxSharedLists {
+		return
+	}
+	if us.lists == nil {
+		us.lists = map[string][]string{}
+	}
+	u.Groups = slices.Clip(u.Groups)
+	us.lists[cell] = u.Groups
+}
+
+// boxes shares the interface values of a column's repeated cells (a
+// country, a department, a groups cell), so that source attributes do
+// not cost an allocation per cell.
+type boxes struct {
+	m map[string]any
+}
+
+// maxBoxes bounds a column's shared values; a column with more distinct
+// values (an email, a name) is left unshared.
+const maxBoxes = 4096
+
+func (b *boxes) box(v string) any {
+	if x, ok := b.m[v]; ok {
+		return x
+	}
+	var x any = v
+	if b.m == nil {
+		b.m = map[string]any{}
+	}
+	if len(b.m) < maxBoxes {
+		b.m[v] = x
+	}
+	return x
 }
 
 // cancelEvery is how many iterations of an inner loop over input pass
@@ -228,8 +306,27 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 			"%s:1: the header has no %q column (set email_column_name in connector-csv.yml if it is named differently)", path, c.Email)
 	}
 
-	users := map[string]*entry{}
-	var order []*entry
+	// Column positions, -1 when the header lacks the column.
+	at := func(name string) int {
+		if i, ok := col[name]; ok {
+			return i
+		}
+		return -1
+	}
+	iEmail, iFirst, iLast, iCountry, iDomain := at(c.Email), at(c.Firstname), at(c.Lastname), at(c.Country), at(c.Domain)
+	iGroups, iUsername, iType := at(c.Groups), at(c.Username), at(c.Type)
+	var attrCols []int
+	var attrBoxes []boxes
+	if !q.NoAttributes {
+		attrCols = make([]int, len(recognised))
+		for k, name := range recognised {
+			attrCols[k] = at(name)
+		}
+		attrBoxes = make([]boxes, len(recognised))
+	}
+
+	est := bytes.Count(data, []byte{'\n'})
+	us := &users{list: make([]core.DirectoryUser, 0, est), line: make([]int, 0, est), index: make(map[string]int, est)}
 	var notes []core.SourceNote
 	rows := 0
 	for {
@@ -245,17 +342,16 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 			if err := ctx.Err(); err != nil {
 				return core.DirectoryResult{}, canceled(err)
 			}
-			r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: len(users)})
+			r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: len(us.index)})
 		}
 		line, _ := cr.FieldPos(0)
-		get := func(name string) string {
-			i, ok := col[name]
-			if !ok || i >= len(rec) {
+		get := func(i int) string {
+			if i < 0 || i >= len(rec) {
 				return ""
 			}
 			return strings.TrimSpace(rec[i])
 		}
-		email := get(c.Email)
+		email := get(iEmail)
 		if email == "" {
 			s.log.Warn(fmt.Sprintf("%s:%d: row skipped: no email address in column %q", path, line, c.Email))
 			notes = append(notes, core.SourceNote{Kind: core.NoteSkipped, Origin: fmt.Sprintf("%s:%d", path, line), Logged: true,
@@ -268,68 +364,78 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 				Reason: fmt.Sprintf("row skipped: email %q has no @", email)})
 			continue
 		}
-		e := users[email]
-		if e == nil {
-			e = &entry{u: core.DirectoryUser{Email: email}}
-			users[email] = e
-			order = append(order, e)
+		i, ok := us.index[email]
+		if !ok {
+			i = len(us.list)
+			us.index[email] = i
+			us.list = append(us.list, core.DirectoryUser{Email: email})
+			us.line = append(us.line, line)
+		} else {
+			if us.more == nil {
+				us.more = map[int][]int{}
+			}
+			us.more[i] = append(us.more[i], line)
 		}
-		u := &e.u
-		if len(e.lines) > 0 {
+		u := &us.list[i]
+		if ok {
 			// Rows are merged; the later non-empty value wins. Say so
 			// when they disagree.
 			var diff []string
-			for _, f := range [][3]string{{"firstname", u.Firstname, get(c.Firstname)}, {"lastname", u.Lastname, get(c.Lastname)},
-				{"country", u.Country, strings.ToUpper(get(c.Country))}} {
+			for _, f := range [][3]string{{"firstname", u.Firstname, get(iFirst)}, {"lastname", u.Lastname, get(iLast)},
+				{"country", u.Country, strings.ToUpper(get(iCountry))}} {
 				if f[1] != "" && f[2] != "" && f[1] != f[2] {
 					diff = append(diff, fmt.Sprintf("%s %q → %q", f[0], f[1], f[2]))
 				}
 			}
 			if len(diff) > 0 {
-				notes = append(notes, core.SourceNote{Kind: core.NoteConflict, Origin: fmt.Sprintf("%s:%s,%d", path, joinInts(e.lines), line), User: email,
+				lines := append([]int{us.line[i]}, us.more[i]...)
+				notes = append(notes, core.SourceNote{Kind: core.NoteConflict, Origin: path + ":" + joinInts(lines), User: email,
 					Reason: fmt.Sprintf("rows for %s disagree (%s); the rows are merged and the later row's values are used", email, strings.Join(diff, ", "))})
 			}
 		}
-		e.lines = append(e.lines, line)
-		setIf(&u.Firstname, get(c.Firstname))
-		setIf(&u.Lastname, get(c.Lastname))
-		setIf(&u.Country, strings.ToUpper(get(c.Country)))
-		setIf(&u.Domain, get(c.Domain))
-		if i, ok := col[c.Groups]; ok && i < len(rec) && rec[i] != "" {
-			if err := e.addGroups(ctx, rec[i]); err != nil {
+		setIf(&u.Firstname, get(iFirst))
+		setIf(&u.Lastname, get(iLast))
+		setIf(&u.Country, strings.ToUpper(get(iCountry)))
+		setIf(&u.Domain, get(iDomain))
+		if iGroups >= 0 && iGroups < len(rec) && rec[iGroups] != "" {
+			if err := us.addGroups(ctx, i, rec[iGroups]); err != nil {
 				return core.DirectoryResult{}, canceled(err)
 			}
 		}
-		u.Username = get(c.Username)
+		u.Username = get(iUsername)
 		if u.Username == "" {
 			u.Username = email
 		}
 		u.Type = s.cfg.IdentityType
-		if t := get(c.Type); t != "" {
+		if t := get(iType); t != "" {
 			typ, err := core.ParseIdentityType(t)
 			if err != nil {
 				s.log.Warn(fmt.Sprintf("%s:%d: user %s skipped: %v", path, line, email, err))
 				notes = append(notes, core.SourceNote{Kind: core.NoteSkipped, Origin: fmt.Sprintf("%s:%d", path, line), User: email, Logged: true,
 					Reason: fmt.Sprintf("user %s skipped: %v", email, err)})
-				e.dropped = true
-				delete(users, email)
+				us.line[i] = -1
+				delete(us.index, email)
 				continue
 			}
 			u.Type = typ
 		}
+		if q.NoAttributes {
+			continue
+		}
 		attrs := make(map[string]any, len(recognised))
-		for _, name := range recognised {
-			if v := get(name); v != "" {
-				attrs[name] = v
+		for k, name := range recognised {
+			if v := get(attrCols[k]); v != "" {
+				attrs[name] = attrBoxes[k].box(v)
 			} else {
 				attrs[name] = nil
 			}
 		}
-		if i, ok := col[c.Groups]; ok && i < len(rec) && rec[i] != "" {
-			attrs[c.Groups] = rec[i] // as written, like the groups themselves
+		if iGroups >= 0 && iGroups < len(rec) && rec[iGroups] != "" {
+			attrs[c.Groups] = rec[iGroups] // as written, like the groups themselves
 		}
 		u.Attributes = attrs
 	}
+	us.index, us.sets, us.lists = nil, nil, nil
 
 	requested := map[string]bool{}
 	for _, g := range q.Groups {
@@ -337,25 +443,32 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 	}
 	seen := map[string]bool{}
 	var res core.DirectoryResult
-	if len(order) > 0 {
-		res.Users = make([]core.DirectoryUser, 0, len(order))
-	}
-	for n, e := range order {
+	// The users are kept in place: res.Users is us.list without the
+	// users dropped or not asked for.
+	kept := us.list[:0]
+	for n := range us.list {
 		if n%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return core.DirectoryResult{}, canceled(err)
 			}
 		}
-		if e.dropped {
+		if us.line[n] < 0 {
 			continue
 		}
-		e.groups = nil
-		u := e.u
+		u := us.list[n]
 		if u.Domain == "" && u.Username != u.Email {
 			u.Domain = u.Email[strings.LastIndexByte(u.Email, '@')+1:]
 		}
-		u.MemberGroups = slices.Clone(u.Groups)
-		u.Origin = path + ":" + joinInts(e.lines)
+		// Nothing changes a user's groups in place, so the two lists
+		// share their names; the capacity is cut so that an append
+		// copies.
+		u.Groups = u.Groups[:len(u.Groups):len(u.Groups)]
+		u.MemberGroups = u.Groups
+		if extra, ok := us.more[n]; ok {
+			u.Origin = path + ":" + joinInts(append([]int{us.line[n]}, extra...))
+		} else {
+			u.Origin = path + ":" + strconv.Itoa(us.line[n])
+		}
 		in := false
 		for k, g := range u.Groups {
 			if k%cancelEvery == cancelEvery-1 {
@@ -367,11 +480,15 @@ func (s *Source) read(ctx context.Context, path string, data []byte, delim rune,
 			in = in || requested[g]
 		}
 		if q.AllUsers || in {
-			res.Users = append(res.Users, u)
+			kept = append(kept, u)
 		} else {
 			// Kept for explain and the diagnosis: the whole file was read.
 			res.Unselected = append(res.Unselected, u)
 		}
+	}
+	clear(us.list[len(kept):])
+	if len(kept) > 0 {
+		res.Users = kept
 	}
 	res.Notes = notes
 	for _, g := range q.Groups {

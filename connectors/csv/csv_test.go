@@ -461,3 +461,37 @@ func BenchmarkUsers(b *testing.B) {
 		}
 	}
 }
+
+// TestNoAttributes checks that a query without attributes reads the same
+// users, only without their source attributes.
+func TestNoAttributes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.csv")
+	data := "firstname,lastname,email,country,groups,type\n" +
+		"Ana,Ruiz,ana@example.org,es,\"A,B\",\n" +
+		"Bo,,bo@example.org,SE,B,federatedID\n" +
+		",New,ana@example.org,,\"C,A\",\n" +
+		"X,Y,x@example.org,US,A,bogus\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := csv.New(csv.Config{FilePath: path, IdentityType: core.FederatedID})
+	q := core.SourceQuery{AllUsers: true, Groups: []string{"A", "Z"}}
+	want, err := src.Users(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.NoAttributes = true
+	got, err := src.Users(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Users {
+		if want.Users[i].Attributes == nil {
+			t.Errorf("user %s has no attributes without NoAttributes", want.Users[i].Email)
+		}
+		want.Users[i].Attributes = nil
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Users with NoAttributes differ (-want +got):\n%s", diff)
+	}
+}

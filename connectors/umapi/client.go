@@ -481,7 +481,7 @@ func (c *Client) attempt(ctx context.Context, cl call, r core.Reporter) (*reply,
 		return nil, tok, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := readBody(resp)
 	if err != nil {
 		// A body cut short is a connection error: retry it.
 		return nil, tok, err
@@ -598,3 +598,51 @@ func formatWait(d time.Duration) string {
 }
 
 func nopReporter() core.Reporter { return core.NopReporter{} }
+
+// maxAnswer bounds an answer's size.
+const maxAnswer = 64 << 20
+
+// readBody reads an answer of up to maxAnswer bytes, into a buffer of the
+// announced size when there is one (a users page is a few hundred
+// kilobytes, which io.ReadAll would reach by doubling).
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n <= 0 || n > maxAnswer {
+		return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	}
+	var buf []byte
+	if n <= maxPooled {
+		if b, ok := bodies.Get().(*[]byte); ok && int64(cap(*b)) >= n {
+			buf = (*b)[:n]
+		}
+	}
+	if buf == nil {
+		buf = make([]byte, n)
+	}
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		return nil, err
+	}
+	// The announced length is all the transport passes on; reading on
+	// to the end lets it reuse the connection.
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// bodies holds answer buffers for reuse: a million-user read is 500 pages
+// of a few hundred kilobytes, decoded and done with one after another.
+var bodies sync.Pool
+
+// maxPooled is the largest answer whose buffer is reused.
+const maxPooled = 4 << 20
+
+// recycle hands rep's body back for reuse; nothing may read it after.
+func recycle(rep *reply) {
+	if rep == nil || cap(rep.body) > maxPooled || cap(rep.body) == 0 {
+		return
+	}
+	b := rep.body[:0]
+	rep.body = nil
+	bodies.Put(&b)
+}

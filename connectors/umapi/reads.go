@@ -145,23 +145,34 @@ func (c *Client) Users(ctx context.Context, q core.AdobeQuery, r core.Reporter) 
 		}
 	}
 	var out []core.AdobeUser
-	seen := map[string]bool{}
+	var seen *userSet
 	for i, l := range lists {
 		users, err := c.listUsers(ctx, l.op, l.url, l.group, i == 0, i == len(lists)-1, r, prog)
 		if err != nil {
 			return nil, err
 		}
+		if out == nil {
+			// The first list is kept as it is (dropping any repeat in
+			// place) rather than copied: it is the whole org with q.All.
+			seen = newUserSet(len(users))
+			out = users[:0]
+		}
 		for _, u := range users {
-			k := adobeUserKey(u)
-			if seen[k] {
+			if !seen.add(out, &u) {
 				continue // a member of several of the groups asked for
 			}
-			seen[k] = true
 			out = append(out, u)
 		}
 	}
 	prog.add(0, 0, 0, true)
 	return out, nil
+}
+
+// adobeKey is adobeUserKey as a map key that needs no concatenation.
+type adobeKey struct{ typ, email, username, domain string }
+
+func keyOf(u *core.AdobeUser) adobeKey {
+	return adobeKey{string(u.Type), strings.ToLower(u.Email), strings.ToLower(u.Username), strings.ToLower(u.Domain)}
 }
 
 func adobeUserKey(u core.AdobeUser) string {
@@ -178,16 +189,17 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 	if first {
 		pragma0 = "umapi-sync-start"
 	}
-	p0, h0, err := c.usersPage(ctx, op, urlFor(0), 0, pragma0, r)
+	p0, h0, err := c.usersPage(ctx, op, urlFor(0), 0, pragma0, nil, r)
 	if err != nil {
 		if group && core.Code(err) == core.CodeNotFound {
 			return nil, nil // no such group: no members (as UST reads a 404)
 		}
 		return nil, err
 	}
-	// Pages are converted as they arrive, so that the wire form of a big
-	// org is never held in memory all at once.
-	pages := []convertedPage{convert(p0.Users)}
+	// Pages are decoded into records as they arrive, so that the wire
+	// form of a big org is never held in memory all at once.
+	pages := []convertedPage{p0.converted()}
+	var flat *flatList
 	seq := h0.pages < 0
 	if !seq {
 		if h0.pages == 0 {
@@ -196,6 +208,8 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 		if err := checkPage(op, 0, h0, h0, p0, len(p0.Users)); err != nil {
 			return nil, err
 		}
+		flat = newFlatList(h0, len(p0.Users))
+		flat.place(0, &pages[0])
 		prog.add(len(p0.Users), 1, h0.pages, false)
 		if h0.pages > 1 {
 			pages = append(pages, make([]convertedPage, h0.pages-1)...)
@@ -208,7 +222,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			)
 			sem := make(chan struct{}, c.opts.ReadConcurrency)
 			fetch := func(page int, pragma string) {
-				p, h, err := c.usersPage(ctx, op, urlFor(page), page, pragma, r)
+				p, h, err := c.usersPage(ctx, op, urlFor(page), page, pragma, flat.slot(page), r)
 				if err == nil {
 					err = checkPage(op, page, h0, h, p, len(p0.Users))
 				} else if core.Code(err) == core.CodeNotFound {
@@ -216,7 +230,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 				}
 				var cp convertedPage
 				if err == nil {
-					cp = convert(p.Users)
+					cp = p.converted()
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -227,6 +241,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 					}
 					return
 				}
+				flat.place(page, &cp)
 				pages[page] = cp
 				prog.add(len(cp.users), 1, 0, false)
 			}
@@ -260,7 +275,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			if page >= maxPages {
 				return nil, core.Errorf(core.CodeInconsistent, op, "more than %d pages without a last page", maxPages)
 			}
-			p, h, err := c.usersPage(ctx, op, urlFor(page), page, "", r)
+			p, h, err := c.usersPage(ctx, op, urlFor(page), page, "", nil, r)
 			if err != nil {
 				if core.Code(err) == core.CodeNotFound {
 					err = core.Errorf(core.CodeInconsistent, op, "page %d disappeared while reading (HTTP 404)", page)
@@ -270,7 +285,7 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 			if h.current >= 0 && h.current != page {
 				return nil, core.Errorf(core.CodeInconsistent, op, "asked for page %d, got page %d", page, h.current)
 			}
-			pages = append(pages, convert(p.Users))
+			pages = append(pages, p.converted())
 			prog.add(len(p.Users), 1, 0, false)
 			last = p
 		}
@@ -282,7 +297,6 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 	if h0.total >= 0 && n > h0.total {
 		return nil, core.Errorf(core.CodeInconsistent, op, "read %d users but the server counts %d", n, h0.total)
 	}
-	out := make([]core.AdobeUser, 0, n)
 	seen := make(map[string]int, n)
 	for pi, p := range pages {
 		for i, u := range p.users {
@@ -294,8 +308,14 @@ func (c *Client) listUsers(ctx context.Context, op string, urlFor func(int) stri
 				return nil, core.Errorf(core.CodeInconsistent, op, "user %s is listed on pages %d and %d: the list changed while it was read", u.Email, prev, pi)
 			}
 			seen[k] = pi
-			out = append(out, u)
 		}
+	}
+	if out, ok := flat.whole(n); ok {
+		return out, nil
+	}
+	out := make([]core.AdobeUser, 0, n)
+	for _, p := range pages {
+		out = append(out, p.users...)
 	}
 	return out, nil
 }
@@ -320,7 +340,7 @@ func convert(ws []wireUser) convertedPage {
 }
 
 // checkPage compares a page with page 0's figures.
-func checkPage(op string, page int, h0, h paging, p *usersPage, fullSize int) error {
+func checkPage(op string, page int, h0, h paging, p *userRecords, fullSize int) error {
 	bad := func(format string, args ...any) error {
 		return core.Errorf(core.CodeInconsistent, op, "page %d: "+format+"; the list changed while it was read or the answer was cut short", append([]any{page}, args...)...)
 	}
@@ -346,29 +366,41 @@ func checkPage(op string, page int, h0, h paging, p *usersPage, fullSize int) er
 
 // usersPage fetches and decodes one page, retrying an answer that is not
 // JSON like a dropped connection.
-func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma string, r core.Reporter) (*usersPage, paging, error) {
+func (c *Client) usersPage(ctx context.Context, op, u string, page int, pragma string, into []core.AdobeUser, r core.Reporter) (*userRecords, paging, error) {
 	pop := fmt.Sprintf("%s page %d", op, page)
-	var p usersPage
-	rep, err := c.doJSON(ctx, call{op: pop, method: http.MethodGet, url: u, auth: true, pragma: pragma}, r, &p)
+	var p *userRecords
+	rep, err := c.doDecode(ctx, call{op: pop, method: http.MethodGet, url: u, auth: true, pragma: pragma}, r, func(rep *reply) error {
+		var err error
+		p, err = decodeUserRecords(rep.body, readPaging(rep.header).size, into)
+		if err == nil {
+			recycle(rep) // the records hold copies of what they need
+		}
+		return err
+	})
 	if err != nil {
 		return nil, paging{}, err
 	}
 	if p.Result != "success" {
 		return nil, paging{}, core.Errorf(core.CodeInconsistent, pop, "result %q: %s", p.Result, p.Message)
 	}
-	return &p, readPaging(rep.header), nil
+	return p, readPaging(rep.header), nil
 }
 
 // doJSON runs cl and decodes a 2xx JSON answer into v. A 2xx answer that is
 // not valid JSON (a body cut short by a proxy, say) is sent again, up to
 // Retries calls in all.
 func (c *Client) doJSON(ctx context.Context, cl call, r core.Reporter, v any) (*reply, error) {
+	return c.doDecode(ctx, cl, r, func(rep *reply) error { return json.Unmarshal(rep.body, v) })
+}
+
+// doDecode is doJSON with its own decoding.
+func (c *Client) doDecode(ctx context.Context, cl call, r core.Reporter, decode func(*reply) error) (*reply, error) {
 	for n := 1; ; n++ {
 		rep, err := c.do(ctx, cl, r)
 		if err != nil {
 			return rep, err
 		}
-		err = json.Unmarshal(rep.body, v)
+		err = decode(rep)
 		if err == nil {
 			return rep, nil
 		}
