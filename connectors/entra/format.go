@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/usersync/usersync/core/attrformat"
 )
 
 // Format is a parsed attribute format string such as "{givenName}" or
@@ -12,57 +14,24 @@ import (
 // complex property: {onPremisesExtensionAttributes.extensionAttribute1}).
 // "{{" and "}}" are literal braces, as in Python's str.format. The zero
 // Format is "not configured".
-type Format struct {
-	text  string
-	parts []formatPart
-	set   bool
-}
-
-type formatPart struct {
-	literal string
-	field   string // set for a placeholder
-}
+type Format struct{ attrformat.Format }
 
 // ParseFormat parses a format string.
 func ParseFormat(s string) (Format, error) {
-	f := Format{text: s, set: true}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			f.parts = append(f.parts, formatPart{literal: lit.String()})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '{' && i+1 < len(s) && s[i+1] == '{':
-			lit.WriteByte('{')
-			i++
-		case c == '}' && i+1 < len(s) && s[i+1] == '}':
-			lit.WriteByte('}')
-			i++
-		case c == '}':
-			return Format{}, fmt.Errorf("format %q: single '}' (write '}}' for a literal brace)", s)
-		case c == '{':
-			end := strings.IndexByte(s[i+1:], '}')
-			if end < 0 {
-				return Format{}, fmt.Errorf("format %q: '{' without a closing '}'", s)
-			}
-			name := s[i+1 : i+1+end]
-			if !validField(name) {
-				return Format{}, fmt.Errorf("format %q: placeholder {%s} is not a Graph user property name (e.g. {mail})", s, name)
-			}
-			flush()
-			f.parts = append(f.parts, formatPart{field: name})
-			i += end + 1
-		default:
-			lit.WriteByte(c)
-		}
-	}
-	flush()
-	return f, nil
+	f, err := attrformat.Parse(s, checkField)
+	return Format{f}, err
 }
+
+// checkField accepts Graph property names and dotted paths of them.
+func checkField(name string) error {
+	if !validField(name) {
+		return fmt.Errorf("placeholder {%s} is not a Graph user property name (e.g. {mail})", name)
+	}
+	return nil
+}
+
+// mustFormat parses a built-in default.
+func mustFormat(s string) Format { return Format{attrformat.Must(s, checkField)} }
 
 // validField accepts property names and dotted paths of them.
 func validField(name string) bool {
@@ -82,52 +51,12 @@ func validField(name string) bool {
 	return true
 }
 
-func mustFormat(s string) Format {
-	f, err := ParseFormat(s)
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
-
-// IsSet reports whether the format was configured.
-func (f Format) IsSet() bool { return f.set }
-
-// String returns the format as written.
-func (f Format) String() string { return f.text }
-
-// Fields lists the properties the format references, in order.
-func (f Format) Fields() []string {
-	var out []string
-	for _, p := range f.parts {
-		if p.field != "" {
-			out = append(out, p.field)
-		}
-	}
-	return out
-}
-
 // Render fills the placeholders from a Graph user object. When any
 // referenced property is missing, null or empty the whole result is
 // missing: ok is false and missing names the property. An unset format
 // gives ("", "", false).
 func (f Format) Render(user map[string]any) (value, missing string, ok bool) {
-	if !f.set {
-		return "", "", false
-	}
-	var b strings.Builder
-	for _, p := range f.parts {
-		if p.field == "" {
-			b.WriteString(p.literal)
-			continue
-		}
-		s := scalarString(lookup(user, p.field))
-		if s == "" {
-			return "", p.field, false
-		}
-		b.WriteString(s)
-	}
-	return b.String(), "", true
+	return f.Format.Render(func(field string) string { return scalarString(lookup(user, field)) })
 }
 
 // lookup follows a dotted path through nested objects; a list gives its

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/usersync/usersync/core/attrformat"
 )
 
 // The default formats: the primary email, the name parts, and the country
@@ -22,114 +24,42 @@ const (
 // segment ("addresses.work"), "primary" the element marked primary, and a
 // number an index; a path that ends on a list takes its first element.
 // "{{" and "}}" are literal braces. The zero Format is "not configured".
-type Format struct {
-	text  string
-	parts []formatPart
-	set   bool
-}
-
-type formatPart struct {
-	literal string
-	path    []string // set for a placeholder
-}
+type Format struct{ attrformat.Format }
 
 // ParseFormat parses a format string.
 func ParseFormat(s string) (Format, error) {
-	f := Format{text: s, set: true}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			f.parts = append(f.parts, formatPart{literal: lit.String()})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '{' && i+1 < len(s) && s[i+1] == '{':
-			lit.WriteByte('{')
-			i++
-		case c == '}' && i+1 < len(s) && s[i+1] == '}':
-			lit.WriteByte('}')
-			i++
-		case c == '}':
-			return Format{}, fmt.Errorf("format %q: single '}' (write '}}' for a literal brace)", s)
-		case c == '{':
-			end := strings.IndexByte(s[i+1:], '}')
-			if end < 0 {
-				return Format{}, fmt.Errorf("format %q: '{' without a closing '}'", s)
-			}
-			name := s[i+1 : i+1+end]
-			if name == "" || strings.ContainsAny(name, "!:{[ ") {
-				return Format{}, fmt.Errorf("format %q: placeholder {%s} is not a user field path such as {primaryEmail} or {name.givenName}", s, name)
-			}
-			path := strings.Split(name, ".")
-			for _, seg := range path {
-				if seg == "" {
-					return Format{}, fmt.Errorf("format %q: placeholder {%s} has an empty path segment", s, name)
-				}
-			}
-			flush()
-			f.parts = append(f.parts, formatPart{path: path})
-			i += end + 1
-		default:
-			lit.WriteByte(c)
-		}
-	}
-	flush()
-	return f, nil
+	f, err := attrformat.Parse(s, checkField)
+	return Format{f}, err
 }
 
-func mustFormat(s string) Format {
-	f, err := ParseFormat(s)
-	if err != nil {
-		panic(err)
+// checkField accepts dotted field paths without empty segments.
+func checkField(name string) error {
+	if name == "" || strings.ContainsAny(name, "!:{[ ") {
+		return fmt.Errorf("placeholder {%s} is not a user field path such as {primaryEmail} or {name.givenName}", name)
 	}
-	return f
-}
-
-// IsSet reports whether the format was configured.
-func (f Format) IsSet() bool { return f.set }
-
-// String returns the format as written.
-func (f Format) String() string { return f.text }
-
-// Fields lists the field paths the format references, dotted.
-func (f Format) Fields() []string {
-	var out []string
-	for _, p := range f.parts {
-		if p.path != nil {
-			out = append(out, strings.Join(p.path, "."))
+	for _, seg := range strings.Split(name, ".") {
+		if seg == "" {
+			return fmt.Errorf("placeholder {%s} has an empty path segment", name)
 		}
 	}
-	return out
+	return nil
 }
+
+// mustFormat parses a built-in default.
+func mustFormat(s string) Format { return Format{attrformat.Must(s, checkField)} }
 
 // Render fills the placeholders from a user object. As in UST, when any
 // referenced field is missing or empty the whole value is missing: ok is
 // false and missing names the field.
 func (f Format) Render(user map[string]any) (value, missing string, ok bool) {
-	if !f.set {
-		return "", "", false
-	}
-	var b strings.Builder
-	for _, p := range f.parts {
-		if p.path == nil {
-			b.WriteString(p.literal)
-			continue
-		}
-		s := scalarString(first(lookup(user, p.path)))
-		if s == "" {
-			return "", strings.Join(p.path, "."), false
-		}
-		b.WriteString(s)
-	}
-	return b.String(), "", true
+	return f.Format.Render(func(field string) string { return scalarString(first(lookup(user, field))) })
 }
 
-// lookup follows a field path through maps and lists.
-func lookup(v any, path []string) any {
-	for _, seg := range path {
+// lookup follows a dotted field path through maps and lists.
+func lookup(v any, path string) any {
+	for rest, more := path, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, ".")
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[seg]

@@ -458,7 +458,7 @@ func (st *readState) convert(id string, raw map[string]any) (core.DirectoryUser,
 		attrs["c"] = nil
 	}
 	for _, name := range st.ext {
-		attrs[name] = attributeValue(lookup(raw, strings.Split(name, ".")))
+		attrs[name] = attributeValue(lookup(raw, name))
 	}
 	u.Attributes = attrs
 	return u, true

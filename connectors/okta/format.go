@@ -2,138 +2,66 @@ package okta
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/usersync/usersync/core/attrformat"
 )
 
 // Format is a parsed attribute format string such as "{firstName}" or
 // "{department}_{login}": literal text with {field} placeholders naming
 // Okta profile fields, written as Python's str.format writes them ("{{"
 // and "}}" are literal braces). The zero Format is "not configured".
-type Format struct {
-	text  string
-	parts []formatPart
-	set   bool
-}
-
-type formatPart struct {
-	literal string
-	field   string // set for a placeholder
-}
+type Format struct{ attrformat.Format }
 
 // ParseFormat parses a format string. Conversions and format specs
 // ("{x!r}", "{x:>10}") and positional fields ("{}", "{0}") are rejected:
 // Okta formats only name profile fields.
 func ParseFormat(s string) (Format, error) {
-	f := Format{text: s, set: true}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			f.parts = append(f.parts, formatPart{literal: lit.String()})
-			lit.Reset()
-		}
+	f, err := attrformat.Parse(s, checkField)
+	return Format{f}, err
+}
+
+// checkField accepts plain profile field names.
+func checkField(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty placeholder {} (name a profile field, e.g. {email})")
+	case strings.ContainsAny(name, "!:{[ "):
+		return fmt.Errorf("placeholder {%s} is not a plain profile field name", name)
+	case name[0] >= '0' && name[0] <= '9':
+		return fmt.Errorf("positional placeholder {%s} (name a profile field, e.g. {email})", name)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '{' && i+1 < len(s) && s[i+1] == '{':
-			lit.WriteByte('{')
-			i++
-		case c == '}' && i+1 < len(s) && s[i+1] == '}':
-			lit.WriteByte('}')
-			i++
-		case c == '}':
-			return Format{}, fmt.Errorf("format %q: single '}' (write '}}' for a literal brace)", s)
-		case c == '{':
-			end := strings.IndexByte(s[i+1:], '}')
-			if end < 0 {
-				return Format{}, fmt.Errorf("format %q: '{' without a closing '}'", s)
-			}
-			name := s[i+1 : i+1+end]
-			switch {
-			case name == "":
-				return Format{}, fmt.Errorf("format %q: empty placeholder {} (name a profile field, e.g. {email})", s)
-			case strings.ContainsAny(name, "!:{[ "):
-				return Format{}, fmt.Errorf("format %q: placeholder {%s} is not a plain profile field name", s, name)
-			case name[0] >= '0' && name[0] <= '9':
-				return Format{}, fmt.Errorf("format %q: positional placeholder {%s} (name a profile field, e.g. {email})", s, name)
-			}
-			flush()
-			f.parts = append(f.parts, formatPart{field: name})
-			i += end + 1
-		default:
-			lit.WriteByte(c)
-		}
-	}
-	flush()
-	return f, nil
+	return nil
 }
 
 // mustFormat parses a built-in default.
-func mustFormat(s string) Format {
-	f, err := ParseFormat(s)
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
-
-// IsSet reports whether the format was configured.
-func (f Format) IsSet() bool { return f.set }
-
-// String returns the format as written.
-func (f Format) String() string { return f.text }
-
-// Fields lists the profile fields the format references, in order.
-func (f Format) Fields() []string {
-	var out []string
-	for _, p := range f.parts {
-		if p.field != "" {
-			out = append(out, p.field)
-		}
-	}
-	return out
-}
+func mustFormat(s string) Format { return Format{attrformat.Must(s, checkField)} }
 
 // Render fills the placeholders from an Okta profile. As in UST, when any
 // referenced field is missing or empty the whole result is missing: ok is
 // false and missing names the field. An unset format gives ("", "", false).
 func (f Format) Render(profile map[string]any) (value, missing string, ok bool) {
-	if !f.set {
-		return "", "", false
-	}
-	var b strings.Builder
-	for _, p := range f.parts {
-		if p.field == "" {
-			b.WriteString(p.literal)
-			continue
-		}
-		v, present := profileString(profile, p.field)
-		if !present {
-			return "", p.field, false
-		}
-		b.WriteString(v)
-	}
-	return b.String(), "", true
+	return f.Format.Render(func(field string) string { return profileString(profile, field) })
 }
 
-// profileString reads one profile field as text. Empty values (null, "",
-// false, 0, an empty list) count as missing, as Python's truthiness does in
-// UST. A list gives its first element, as LDAP formats use the first value
+// profileString reads one profile field as text, "" when missing. Empty
+// values (null, "", false, 0, an empty list) count as missing, as Python's
+// truthiness does in UST. A list gives its first element, as LDAP formats use the first value
 // of a multi-valued attribute.
-func profileString(profile map[string]any, field string) (string, bool) {
+func profileString(profile map[string]any, field string) string {
 	v, ok := profile[field]
 	if !ok {
-		return "", false
+		return ""
 	}
 	if l, isList := v.([]any); isList {
 		if len(l) == 0 {
-			return "", false
+			return ""
 		}
 		v = l[0]
 	}
-	s := scalarString(v)
-	return s, s != ""
+	return scalarString(v)
 }
 
 // scalarString renders a JSON scalar as Python would print it; falsy
