@@ -130,45 +130,18 @@ func ParseConfig(ctx context.Context, n *config.Node, secrets config.Secrets) (C
 	if c.LoggerName, err = n.String("logger_name", "entra"); err != nil {
 		return c, err
 	}
-	idType, err := n.String("user_identity_type", "")
-	if err != nil {
+	if c.UserIdentityType, err = n.IdentityType("user_identity_type"); err != nil {
 		return c, err
 	}
-	if strings.TrimSpace(idType) != "" {
-		if c.UserIdentityType, err = core.ParseIdentityType(idType); err != nil {
-			return c, n.Get("user_identity_type").Errorf("%v", err)
-		}
-	}
-	formats := []struct {
-		key string
-		def string
-		dst *Format
-	}{
-		{"user_identity_type_format", "", &c.UserIdentityTypeFormat},
-		{"user_email_format", "{mail}", &c.EmailFormat},
-		{"user_username_format", "", &c.UsernameFormat},
-		{"user_domain_format", "", &c.DomainFormat},
-		{"user_given_name_format", "{givenName}", &c.GivenNameFormat},
-		{"user_surname_format", "{surname}", &c.SurnameFormat},
-		{"user_country_code_format", "{usageLocation}", &c.CountryCodeFormat},
-	}
-	for _, f := range formats {
-		v := n.Get(f.key)
-		if v.IsNull() {
-			if f.def != "" {
-				*f.dst = mustFormat(f.def)
-			}
-			continue
-		}
-		s, err := v.Scalar()
-		if err != nil {
-			return c, err
-		}
-		if *f.dst, err = ParseFormat(s); err != nil {
-			return c, v.Errorf("%v", err)
-		}
-	}
-	return c, nil
+	err = n.UserFormats(checkField, config.FormatDefaults{
+		Email: "{mail}", GivenName: "{givenName}", Surname: "{surname}", CountryCode: "{usageLocation}",
+	}, config.UserFormats{
+		IdentityType: &c.UserIdentityTypeFormat.Format, Email: &c.EmailFormat.Format,
+		Username: &c.UsernameFormat.Format, Domain: &c.DomainFormat.Format,
+		GivenName: &c.GivenNameFormat.Format, Surname: &c.SurnameFormat.Format,
+		CountryCode: &c.CountryCodeFormat.Format,
+	})
+	return c, err
 }
 
 // normalizeHost makes a base URL: https:// is added when no scheme is

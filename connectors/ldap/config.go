@@ -300,14 +300,8 @@ func ParseConfig(ctx context.Context, n *config.Node, secrets config.Secrets) (C
 		return Config{}, err
 	}
 
-	idType, err := n.String("user_identity_type", "")
-	if err != nil {
+	if c.UserIdentityType, err = n.IdentityType("user_identity_type"); err != nil {
 		return Config{}, err
-	}
-	if strings.TrimSpace(idType) != "" {
-		if c.UserIdentityType, err = core.ParseIdentityType(idType); err != nil {
-			return Config{}, n.Get("user_identity_type").Errorf("%v", err)
-		}
 	}
 	formats := []struct {
 		key string

@@ -531,16 +531,14 @@ func (c *Config) adobeUsers(au *Node) ([]string, []secondary, error) {
 // extension file, if any, and the org:: references it holds.
 func (c *Config) directoryUsers(du *Node) (string, []orgRef, error) {
 	var refs []orgRef
-	t, err := du.String("user_identity_type", "")
+	t, err := du.IdentityType("user_identity_type")
 	if err != nil {
 		return "", nil, err
 	}
-	c.Options.DefaultIdentityType = core.EnterpriseID
-	if strings.TrimSpace(t) != "" {
-		if c.Options.DefaultIdentityType, err = core.ParseIdentityType(t); err != nil {
-			return "", nil, du.Get("user_identity_type").Errorf("%v", err)
-		}
+	if t == "" {
+		t = core.EnterpriseID
 	}
+	c.Options.DefaultIdentityType = t
 	if c.Options.DefaultCountry, err = du.String("default_country_code", ""); err != nil {
 		return "", nil, err
 	}
