@@ -311,7 +311,7 @@ func Nearest(s string, candidates []string) string {
 		if lc == "" || c == s {
 			continue
 		}
-		score := editDistance(ls, lc)
+		score := EditDistance(ls, lc)
 		switch {
 		case lc == ls:
 			score = 0
@@ -334,7 +334,10 @@ func abs(n int) int {
 	return n
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, counted in
+// runes: the fewest insertions, deletions and substitutions that turn one
+// into the other. Callers fold case first when case should not count.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

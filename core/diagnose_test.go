@@ -318,3 +318,18 @@ func TestApplyNeverSendsACreateWithAnInvalidCountry(t *testing.T) {
 		t.Errorf("results %v; want %v", got, want)
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3}, {"kitten", "sitting", 3},
+		{"flaw", "lawn", 2}, {"zoë", "zoe", 1}, {"same", "same", 0},
+	}
+	for _, tc := range tests {
+		if got := EditDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("EditDistance(%q, %q) = %d; want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
