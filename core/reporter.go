@@ -110,3 +110,23 @@ func (NopReporter) Throttled(ThrottleWait) {}
 
 // ChangeDone does nothing.
 func (NopReporter) ChangeDone(ChangeResult) {}
+
+// ProgressGate coalesces a reader's progress snapshots to about ten a
+// second, as Reporter asks: the first and the final snapshot always go out.
+// The zero ProgressGate is ready. It is not safe for concurrent use; a
+// reader that reports from several goroutines holds its own lock around
+// Allow and the report, so that snapshots go out in order.
+type ProgressGate struct {
+	last time.Time
+}
+
+// Allow reports whether a snapshot taken at now goes out, and if so
+// records the time: always when final, otherwise when none went out in
+// the last progressInterval.
+func (g *ProgressGate) Allow(now time.Time, final bool) bool {
+	if !final && !g.last.IsZero() && now.Sub(g.last) < progressInterval {
+		return false
+	}
+	g.last = now
+	return true
+}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/usersync/usersync/core"
 )
@@ -169,8 +168,8 @@ type readState struct {
 
 	// Counters for progress reports, updated by the group readers.
 	groups, pages, seen atomic.Int64
-	mu                  sync.Mutex // guards lastSent and the reports
-	lastSent            time.Time
+	mu                  sync.Mutex // guards gate and the reports
+	gate                core.ProgressGate
 	noEmail             sync.Map // ids of users skipped for want of an email
 }
 
@@ -181,11 +180,9 @@ type readState struct {
 func (st *readState) progress(done bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	now := st.c.clock.Now()
-	if !done && !st.lastSent.IsZero() && now.Sub(st.lastSent) < 100*time.Millisecond {
+	if !st.gate.Allow(st.c.clock.Now(), done) {
 		return
 	}
-	st.lastSent = now
 	users := int(st.seen.Load())
 	if done {
 		users = len(st.users)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/usersync/usersync/core"
 )
@@ -103,17 +102,15 @@ type readState struct {
 	groups   int
 	pages    int
 	selected int
-	lastSent time.Time
+	gate     core.ProgressGate
 }
 
 // progress reports at most about ten times a second; the final report
 // always goes out.
 func (st *readState) progress(done bool) {
-	now := st.c.clock.Now()
-	if !done && !st.lastSent.IsZero() && now.Sub(st.lastSent) < 100*time.Millisecond {
+	if !st.gate.Allow(st.c.clock.Now(), done) {
 		return
 	}
-	st.lastSent = now
 	n := len(st.users)
 	if done {
 		n = st.selected

@@ -214,13 +214,13 @@ type readState struct {
 	r    core.Reporter
 	attr []string // attributes requested for users
 
-	mu       sync.Mutex
-	byDN     map[string]*core.DirectoryUser
-	skipped  map[string]bool
-	entries  int
-	pages    int
-	groups   int
-	lastProg time.Time
+	mu      sync.Mutex
+	byDN    map[string]*core.DirectoryUser
+	skipped map[string]bool
+	entries int
+	pages   int
+	groups  int
+	gate    core.ProgressGate
 
 	referralsLogged bool
 }
@@ -902,12 +902,10 @@ func contains(list []string, s string) bool {
 // unless final.
 func (rd *reader) progress(final bool) {
 	rd.mu.Lock()
-	now := time.Now()
-	if !final && now.Sub(rd.lastProg) < 100*time.Millisecond {
+	if !rd.gate.Allow(time.Now(), final) {
 		rd.mu.Unlock()
 		return
 	}
-	rd.lastProg = now
 	p := core.Progress{Phase: core.PhaseDirectory, Users: rd.entries, Groups: rd.groups, Pages: rd.pages, Done: final,
 		Message: fmt.Sprintf("%d directory entries read", rd.entries)}
 	rd.mu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/usersync/usersync/core"
 )
@@ -123,17 +122,15 @@ type readState struct {
 	verdicts map[string]bool // Okta id -> all_users_filter result, for users in several groups
 	groups   int
 	pages    int
-	lastSent time.Time
+	gate     core.ProgressGate
 }
 
 // progress reports at most about ten times a second; the final report
 // always goes out.
 func (st *readState) progress(done bool) {
-	now := st.c.clock.Now()
-	if !done && !st.lastSent.IsZero() && now.Sub(st.lastSent) < 100*time.Millisecond {
+	if !st.gate.Allow(st.c.clock.Now(), done) {
 		return
 	}
-	st.lastSent = now
 	st.r.Progress(core.Progress{Phase: core.PhaseDirectory, Users: len(st.users), Groups: st.groups, Pages: st.pages, Done: done})
 }
 

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/usersync/usersync/core"
 )
@@ -93,7 +92,7 @@ type progress struct {
 	mu    sync.Mutex
 	r     core.Reporter
 	clock core.Clock
-	last  time.Time
+	gate  core.ProgressGate
 	p     core.Progress
 }
 
@@ -105,11 +104,9 @@ func (p *progress) add(users, pages, pagesTotal int, force bool) {
 	if pagesTotal > 0 {
 		p.p.PagesTotal = pagesTotal
 	}
-	now := p.clock.Now()
-	if !force && !p.last.IsZero() && now.Sub(p.last) < 100*time.Millisecond {
+	if !p.gate.Allow(p.clock.Now(), force) {
 		return
 	}
-	p.last = now
 	p.r.Progress(p.p)
 }
 
