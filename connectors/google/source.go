@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/attrformat"
 )
 
 // Source reads a Google Workspace directory. It implements core.Source.
@@ -379,21 +380,9 @@ func addGroup(u *core.DirectoryUser, g string) {
 // extendedFields lists the extended attributes to copy, without those the
 // formats already read.
 func extendedFields(cfg Config, ext []string) []string {
-	used := map[string]bool{}
-	for _, f := range []Format{cfg.GivenNameFormat, cfg.SurnameFormat, cfg.CountryCodeFormat,
-		cfg.UserIdentityTypeFormat, cfg.EmailFormat, cfg.UsernameFormat, cfg.DomainFormat} {
-		for _, name := range f.Fields() {
-			used[name] = true
-		}
-	}
-	var out []string
-	for _, e := range ext {
-		if !used[e] {
-			used[e] = true
-			out = append(out, e)
-		}
-	}
-	return out
+	return attrformat.Unreferenced(ext, cfg.GivenNameFormat.Format, cfg.SurnameFormat.Format,
+		cfg.CountryCodeFormat.Format, cfg.UserIdentityTypeFormat.Format, cfg.EmailFormat.Format,
+		cfg.UsernameFormat.Format, cfg.DomainFormat.Format)
 }
 
 // convert turns a Google user into a DirectoryUser with UST's rules: the

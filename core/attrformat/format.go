@@ -119,3 +119,23 @@ func (f Format) Render(value func(field string) string) (result, missing string,
 	}
 	return b.String(), "", true
 }
+
+// Unreferenced lists names that none of formats references, in order and
+// without duplicates: the extended attributes a connector still has to
+// copy, since UST drops those a format already reads.
+func Unreferenced(names []string, formats ...Format) []string {
+	used := map[string]bool{}
+	for _, f := range formats {
+		for _, name := range f.Fields() {
+			used[name] = true
+		}
+	}
+	var out []string
+	for _, n := range names {
+		if !used[n] {
+			used[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -79,3 +79,12 @@ func FuzzParse(f *testing.F) {
 		fm.Render(func(string) string { return "x" })
 	})
 }
+
+func TestUnreferenced(t *testing.T) {
+	a := Must("{first} {last}", anyName)
+	b := Must("{mail}", anyName)
+	got := Unreferenced([]string{"dept", "mail", "dept", "first", "title"}, a, b, Format{})
+	if diff := cmp.Diff([]string{"dept", "title"}, got); diff != "" {
+		t.Errorf("Unreferenced mismatch (-want +got):\n%s", diff)
+	}
+}
