@@ -13,19 +13,7 @@ import (
 
 // Secret is a credential that prints as "[redacted]"; Reveal gives the
 // value.
-type Secret string
-
-// String hides the secret.
-func (Secret) String() string { return "[redacted]" }
-
-// GoString hides the secret from %#v.
-func (Secret) GoString() string { return `"[redacted]"` }
-
-// MarshalText hides the secret from JSON and YAML encoders.
-func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the secret itself.
-func (s Secret) Reveal() string { return string(s) }
+type Secret = config.Secret
 
 // Defaults of connector-adobe-console.yml (UST §2.8, as connector-umapi.yml).
 const (

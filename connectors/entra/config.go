@@ -14,19 +14,7 @@ import (
 
 // Secret is a client secret or access token. It prints as "[redacted]" so
 // that a Config can be logged or dumped without leaking it.
-type Secret string
-
-// String hides the secret.
-func (Secret) String() string { return "[redacted]" }
-
-// GoString hides the secret from %#v.
-func (Secret) GoString() string { return `"[redacted]"` }
-
-// MarshalText hides the secret from JSON and YAML encoders.
-func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the secret itself, for the token request.
-func (s Secret) Reveal() string { return string(s) }
+type Secret = config.Secret
 
 // Defaults.
 const (

@@ -11,21 +11,9 @@ import (
 	"github.com/usersync/usersync/core/config"
 )
 
-// Token is a secret API token. It prints as "[redacted]" so that a Config
-// can be logged or dumped without leaking it; Reveal gives the value.
-type Token string
-
-// String hides the token.
-func (Token) String() string { return "[redacted]" }
-
-// GoString hides the token from %#v.
-func (Token) GoString() string { return `"[redacted]"` }
-
-// MarshalText hides the token from JSON and YAML encoders.
-func (Token) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the token itself, for the Authorization header.
-func (t Token) Reveal() string { return string(t) }
+// Token is the secret API token. It prints as "[redacted]"; Reveal gives
+// the value, for the Authorization header.
+type Token = config.Secret
 
 // Config is connector-okta.yml, with UST's defaults filled in.
 type Config struct {

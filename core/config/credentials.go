@@ -66,3 +66,21 @@ func (n *Node) RequireCredential(ctx context.Context, key, user string, secrets 
 	}
 	return v, err
 }
+
+// Secret is a credential read from a connector's file or the keyring. It
+// prints as "[redacted]" (with %v, %#v and text encoders such as JSON and
+// YAML) so that a connector's Config can be logged or dumped without
+// leaking it; Reveal gives the value.
+type Secret string
+
+// String hides the secret.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString hides the secret from %#v.
+func (Secret) GoString() string { return `"[redacted]"` }
+
+// MarshalText hides the secret from JSON and YAML encoders.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Reveal returns the secret itself, for the request that needs it.
+func (s Secret) Reveal() string { return string(s) }
