@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 )
 
 // maxBody bounds one response body; a page of 999 users is a few MB.
@@ -58,7 +57,7 @@ func newClient(cfg Config, log *slog.Logger, tok *tokenCache) (*client, error) {
 	c := &client{tok: tok, cfg: cfg, graph: graph, http: cfg.HTTPClient, clock: cfg.Clock, log: log, maxAttempts: cfg.MaxAttempts}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if roots, err := extraRoots(); err != nil {
+		if roots, err := config.EnvRoots("entra"); err != nil {
 			return nil, err
 		} else if roots != nil {
 			tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
@@ -72,30 +71,6 @@ func newClient(cfg Config, log *slog.Logger, tok *tokenCache) (*client, error) {
 		c.maxAttempts = 6
 	}
 	return c, nil
-}
-
-// extraRoots returns the system roots plus the PEM bundle named by
-// SSL_CERT_FILE or REQUESTS_CA_BUNDLE (for TLS-inspecting proxies).
-func extraRoots() (*x509.CertPool, error) {
-	from, bundle := "SSL_CERT_FILE", os.Getenv("SSL_CERT_FILE")
-	if bundle == "" {
-		from, bundle = "REQUESTS_CA_BUNDLE", os.Getenv("REQUESTS_CA_BUNDLE")
-	}
-	if bundle == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(bundle)
-	if err != nil {
-		return nil, core.Errorf(core.CodeInvalidInput, "entra", "%s: %v", from, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, core.Errorf(core.CodeInvalidInput, "entra", "%s %s: no PEM certificate found", from, bundle)
-	}
-	return pool, nil
 }
 
 // tokenError is the error document of the Microsoft identity platform.

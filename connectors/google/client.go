@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,12 +16,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 )
 
 // maxBody bounds one response body; a page of 500 full users is a few MB.
@@ -70,7 +69,7 @@ func newClient(cfg Config, tok *tokenCache, log *slog.Logger) (*client, error) {
 	}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		roots, err := extraRoots()
+		roots, err := config.EnvRoots("google")
 		if err != nil {
 			return nil, err
 		}
@@ -89,31 +88,6 @@ func newClient(cfg Config, tok *tokenCache, log *slog.Logger) (*client, error) {
 		c.baseDelay = RetryBaseDelay
 	}
 	return c, nil
-}
-
-// extraRoots returns the system roots plus the PEM bundle named by
-// SSL_CERT_FILE or REQUESTS_CA_BUNDLE (for TLS-inspecting proxies); nil
-// when neither is set.
-func extraRoots() (*x509.CertPool, error) {
-	from, bundle := "SSL_CERT_FILE", os.Getenv("SSL_CERT_FILE")
-	if bundle == "" {
-		from, bundle = "REQUESTS_CA_BUNDLE", os.Getenv("REQUESTS_CA_BUNDLE")
-	}
-	if bundle == "" {
-		return nil, nil
-	}
-	pemData, err := os.ReadFile(bundle)
-	if err != nil {
-		return nil, core.Errorf(core.CodeInvalidInput, "google", "%s: %v", from, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pemData) {
-		return nil, core.Errorf(core.CodeInvalidInput, "google", "%s %s: no PEM certificate found", from, bundle)
-	}
-	return pool, nil
 }
 
 // endpoint makes a Directory API URL.

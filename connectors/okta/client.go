@@ -12,12 +12,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 )
 
 // maxBody bounds one response body; Okta pages of 1,000 users are a few MB.
@@ -46,7 +46,7 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 	c := &client{base: base, token: cfg.APIToken, http: cfg.HTTPClient, clock: cfg.Clock, log: log, maxAttempts: cfg.MaxAttempts}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		roots, err := extraRoots()
+		roots, err := config.EnvRoots("okta")
 		if err != nil {
 			return nil, err
 		}
@@ -62,31 +62,6 @@ func newClient(cfg Config, log *slog.Logger) (*client, error) {
 		c.maxAttempts = 8
 	}
 	return c, nil
-}
-
-// extraRoots returns the system roots plus the PEM bundle named by
-// SSL_CERT_FILE or, as UST's requests library read it, REQUESTS_CA_BUNDLE
-// (for TLS-inspecting proxies); nil when neither is set.
-func extraRoots() (*x509.CertPool, error) {
-	from, bundle := "SSL_CERT_FILE", os.Getenv("SSL_CERT_FILE")
-	if bundle == "" {
-		from, bundle = "REQUESTS_CA_BUNDLE", os.Getenv("REQUESTS_CA_BUNDLE")
-	}
-	if bundle == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(bundle)
-	if err != nil {
-		return nil, core.Errorf(core.CodeInvalidInput, "okta", "%s: %v", from, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, core.Errorf(core.CodeInvalidInput, "okta", "%s %s: no PEM certificate found", from, bundle)
-	}
-	return pool, nil
 }
 
 // endpoint makes an API URL below the base.

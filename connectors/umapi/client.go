@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,13 +15,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 )
 
 // Defaults, as UST's connector-umapi.yml has them (UST §2.4).
@@ -213,25 +212,14 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !opts.SSLVerify} //nolint:gosec // ssl_verify: false is the operator's choice
 	bundle, from := opts.CABundle, "CA bundle"
 	if bundle == "" {
-		if v := os.Getenv("SSL_CERT_FILE"); v != "" {
-			bundle, from = v, "SSL_CERT_FILE"
-		} else if v := os.Getenv("REQUESTS_CA_BUNDLE"); v != "" {
-			bundle, from = v, "REQUESTS_CA_BUNDLE"
-		}
+		bundle, from = config.EnvCABundle()
 	}
 	if bundle == "" {
 		return cfg, nil
 	}
-	pem, err := os.ReadFile(bundle)
+	pool, err := config.CertPool("umapi", bundle, from)
 	if err != nil {
-		return nil, core.Errorf(core.CodeInvalidInput, "umapi", "%s: %v", from, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, core.Errorf(core.CodeInvalidInput, "umapi", "%s %s: no PEM certificate found", from, bundle)
+		return nil, err
 	}
 	cfg.RootCAs = pool
 	return cfg, nil
