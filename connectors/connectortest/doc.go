@@ -64,4 +64,7 @@
 // Comparisons ignore Domain when the username contains "@" (the user key
 // drops it then, UST §3.3), and ignore MemberGroups and the order of users
 // and groups.
+//
+// Clock is the stand-still clock the connectors' own tests give their
+// clients, so that throttle and backoff waits take no wall time.
 package connectortest

@@ -64,7 +64,7 @@ func (harness) NewSource(t *testing.T, d connectortest.Data) core.Source {
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
-	cfg.Clock = &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	cfg.Clock = connectortest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	return New(cfg, nil)
 }
 
@@ -76,7 +76,7 @@ func (harness) Unreadable(t *testing.T) core.Source {
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
-	cfg.Clock = &fakeClock{t: time.Now()}
+	cfg.Clock = connectortest.NewClock(time.Now())
 	return New(cfg, nil)
 }
 

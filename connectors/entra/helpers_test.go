@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/core/config"
@@ -29,29 +28,6 @@ func parseYAML(t testing.TB, text string, secrets config.Secrets) (Config, error
 		}
 	}
 	return c, err
-}
-
-// fakeClock advances by each wait instead of sleeping.
-type fakeClock struct {
-	mu    sync.Mutex
-	t     time.Time
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.t = c.t.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.t
-	return ch
 }
 
 // recorder keeps what a Source reports.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/usersync/usersync/connectors/connectortest"
 	"github.com/usersync/usersync/connectors/entra/fakegraph"
 	"github.com/usersync/usersync/core"
 )
@@ -51,7 +52,7 @@ func tenant() *fakegraph.Server {
 	}
 }
 
-func newSource(t testing.TB, f *fakegraph.Server, extra string) (*Source, *fakeClock) {
+func newSource(t testing.TB, f *fakegraph.Server, extra string) (*Source, *connectortest.Clock) {
 	t.Helper()
 	url := f.Start(t)
 	cfg, err := parseYAML(t, fmt.Sprintf("tenant_id: %s\nclient_id: %s\nclient_secret: %q\nauthority_host: %s\ngraph_host: %s\n%s",
@@ -59,7 +60,7 @@ func newSource(t testing.TB, f *fakegraph.Server, extra string) (*Source, *fakeC
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := connectortest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	cfg.Clock = clock
 	return New(cfg, nil), clock
 }
@@ -108,8 +109,8 @@ func TestNestedGroupsCycleDisabledPagingThrottle(t *testing.T) {
 			t.Errorf("wait %+v; want 1s for 429 Retry-After", w)
 		}
 	}
-	if len(clock.waits) != st.Throttled {
-		t.Errorf("clock waits %v; want %d", clock.waits, st.Throttled)
+	if len(clock.Waits()) != st.Throttled {
+		t.Errorf("clock waits %v; want %d", clock.Waits(), st.Throttled)
 	}
 	if st.TokenRequests != 1 {
 		t.Errorf("token requests = %d; want 1 (cached)", st.TokenRequests)
@@ -250,8 +251,8 @@ func TestFailedPageFailsClosed(t *testing.T) {
 	if core.Code(err) != core.CodeUnavailable || !strings.Contains(err.Error(), `"Design" page 2`) || !strings.Contains(err.Error(), "503") {
 		t.Errorf("error = %v; want unavailable naming the group, page 2 and the 503", err)
 	}
-	if len(clock.waits) != 5 {
-		t.Errorf("waits = %v; want 5 retries after Retry-After", clock.waits)
+	if len(clock.Waits()) != 5 {
+		t.Errorf("waits = %v; want 5 retries after Retry-After", clock.Waits())
 	}
 }
 

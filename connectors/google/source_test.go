@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/usersync/usersync/connectors/connectortest"
 	"github.com/usersync/usersync/connectors/google/googlefake"
 	"github.com/usersync/usersync/core"
 )
@@ -272,34 +272,6 @@ func TestFormatPaths(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable clock whose waits end at once.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	now := c.t
-	c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	ch <- now
-	return ch
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestTokenCachedUntilExpiry(t *testing.T) {
 	f := directory()
 	f.ThrottleEvery = 0
@@ -307,7 +279,7 @@ func TestTokenCachedUntilExpiry(t *testing.T) {
 	src := newSource(t, base, key, "")
 	// An hour behind, so that after the hour passes the assertion's iat is
 	// the fake's present.
-	clock := &fakeClock{t: time.Now().Add(-time.Hour + time.Minute)}
+	clock := connectortest.NewClock(time.Now().Add(-time.Hour + time.Minute))
 	src.cfg.Clock = clock
 	tokens := func() int {
 		n := 0
@@ -327,7 +299,7 @@ func TestTokenCachedUntilExpiry(t *testing.T) {
 	if n := tokens(); n != 1 {
 		t.Errorf("%d token requests for two reads within the hour; want 1", n)
 	}
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	if _, err := src.Users(context.Background(), q, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +315,7 @@ func TestBackoffDoublesWithoutSleeping(t *testing.T) {
 	base, key := startFake(t, f, nil)
 	src := newSource(t, base, key, "")
 	src.cfg.BaseDelay = time.Second // the default; the fake clock makes it instant
-	src.cfg.Clock = &fakeClock{t: time.Now()}
+	src.cfg.Clock = connectortest.NewClock(time.Now())
 	rep := &recorder{}
 	if _, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"design@example.org"}}, rep); err == nil {
 		t.Fatal("Users succeeded; want the failing page's error")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usersync/usersync/connectors/connectortest"
 	"github.com/usersync/usersync/core"
 )
 
@@ -13,7 +14,7 @@ import (
 // the fake Okta over TLS on loopback, filter and conversion included.
 func BenchmarkUsers(b *testing.B) {
 	const n = 10_000
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := connectortest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := &fakeOkta{token: testToken, now: clock.Now, users: map[string]map[string]any{}}
 	g := fakeGroup{id: "00gBig", name: "Everyone"}
 	for i := range n {

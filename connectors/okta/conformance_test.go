@@ -27,7 +27,7 @@ all_users_filter: 'user.status == "ACTIVE" and getattr(user.profile, "userType",
 `
 
 func (harness) NewSource(t *testing.T, d connectortest.Data) core.Source {
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := connectortest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := &fakeOkta{token: testToken, now: clock.Now, users: map[string]map[string]any{}}
 	members := map[string][]string{}
 	for i, u := range d.Users {
@@ -61,7 +61,7 @@ func (harness) NewSource(t *testing.T, d connectortest.Data) core.Source {
 }
 
 func (harness) Unreadable(t *testing.T) core.Source {
-	clock := &fakeClock{t: time.Now()}
+	clock := connectortest.NewClock(time.Now())
 	f := &fakeOkta{token: "the-real-token", now: clock.Now}
 	srv := f.start(t)
 	cfg, err := parseYAML(t, fmt.Sprintf(conformanceYAML, srv.URL, testToken), nil)

@@ -179,27 +179,3 @@ func oktaUser(id, status string, profile map[string]any) map[string]any {
 		"_links":      map[string]any{"self": map[string]any{"href": "https://x/api/v1/users/" + id}},
 	}
 }
-
-// fakeClock advances only when waited on, so rate-limit waits take no
-// wall time and are recorded.
-type fakeClock struct {
-	mu    sync.Mutex
-	t     time.Time
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.t = c.t.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.t
-	return ch
-}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/usersync/usersync/connectors/connectortest"
 	"github.com/usersync/usersync/core"
 )
 
@@ -43,8 +44,8 @@ func (r *recorder) ChangeDone(core.ChangeResult) {}
 // newFixture returns a fake org: "Design" (5 members, one suspended, one
 // without email), "Design Team" (a prefix collision), "Marketing"
 // (overlapping membership), and a clock at a fixed time.
-func newFixture() (*fakeOkta, *fakeClock) {
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+func newFixture() (*fakeOkta, *connectortest.Clock) {
+	clock := connectortest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := &fakeOkta{
 		token: testToken,
 		now:   clock.Now,
@@ -65,7 +66,7 @@ func newFixture() (*fakeOkta, *fakeClock) {
 	return f, clock
 }
 
-func testConfig(t *testing.T, host string, f *fakeOkta, clock *fakeClock) Config {
+func testConfig(t *testing.T, host string, f *fakeOkta, clock *connectortest.Clock) Config {
 	t.Helper()
 	cfg, err := parseYAML(t, fmt.Sprintf("host: %q\napi_token: %q\n", host, testToken), nil)
 	if err != nil {
@@ -76,7 +77,7 @@ func testConfig(t *testing.T, host string, f *fakeOkta, clock *fakeClock) Config
 	return cfg
 }
 
-func startSource(t *testing.T, f *fakeOkta, clock *fakeClock) *Source {
+func startSource(t *testing.T, f *fakeOkta, clock *connectortest.Clock) *Source {
 	t.Helper()
 	srv := f.start(t)
 	cfg := testConfig(t, srv.URL, f, clock)
@@ -222,7 +223,7 @@ func TestUsersServerErrorIsAnError(t *testing.T) {
 			if len(f.requests) != 3 {
 				t.Errorf("requests = %d; want 3 attempts", len(f.requests))
 			}
-			if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second}, clock.waits); diff != "" {
+			if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second}, clock.Waits()); diff != "" {
 				t.Errorf("waits (-want +got), none after the last attempt:\n%s", diff)
 			}
 		})
@@ -240,7 +241,7 @@ func TestUsersRecoversFromTransient500(t *testing.T) {
 	if len(got.Users) != 3 {
 		t.Errorf("users = %d; want 3", len(got.Users))
 	}
-	if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second}, clock.waits); diff != "" {
+	if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second}, clock.Waits()); diff != "" {
 		t.Errorf("backoff waits (-want +got):\n%s", diff)
 	}
 }
@@ -411,8 +412,8 @@ func TestDefaultClientTrustsCABundle(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "REQUESTS_CA_BUNDLE") {
 		t.Fatalf("Users() without a CA bundle error = %v; want a certificate error that names REQUESTS_CA_BUNDLE", err)
 	}
-	if len(clock.waits) != 0 || len(f.requests) != before {
-		t.Errorf("a certificate error was retried (%d waits)", len(clock.waits))
+	if len(clock.Waits()) != 0 || len(f.requests) != before {
+		t.Errorf("a certificate error was retried (%d waits)", len(clock.Waits()))
 	}
 	t.Setenv("REQUESTS_CA_BUNDLE", bundle)
 	got, err := New(cfg, nil).Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing"}}, nil)
