@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -131,7 +130,7 @@ func Run(t *testing.T, h Harness) {
 			if tc.needAll && !f.AllUsers {
 				t.Skip("source cannot enumerate all users")
 			}
-			rep := &recorder{}
+			rep := &Recorder{}
 			got, err := source(t).Users(context.Background(), tc.q, rep)
 			if err != nil {
 				t.Fatalf("Users(%+v): %v", tc.q, err)
@@ -140,7 +139,7 @@ func Run(t *testing.T, h Harness) {
 			if diff := cmp.Diff(sorted(tc.missing), sorted(got.MissingGroups)); diff != "" {
 				t.Errorf("Users(%+v).MissingGroups differ (-want +got):\n%s", tc.q, diff)
 			}
-			rep.check(t)
+			checkProgress(t, rep)
 		})
 	}
 
@@ -149,7 +148,7 @@ func Run(t *testing.T, h Harness) {
 			t.Skip("source has no extended attributes")
 		}
 		q := core.SourceQuery{Groups: []string{GroupDesign, GroupMarketing, GroupCafe}, ExtendedAttributes: []string{AttrDepartment}}
-		got, err := source(t).Users(context.Background(), q, &recorder{})
+		got, err := source(t).Users(context.Background(), q, &Recorder{})
 		if err != nil {
 			t.Fatalf("Users(%+v): %v", q, err)
 		}
@@ -174,7 +173,7 @@ func Run(t *testing.T, h Harness) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		q := core.SourceQuery{AllUsers: f.AllUsers, Groups: []string{GroupDesign}}
-		got, err := source(t).Users(ctx, q, &recorder{})
+		got, err := source(t).Users(ctx, q, &Recorder{})
 		if err == nil {
 			t.Fatalf("Users with a cancelled context = %d users, no error; want an error", len(got.Users))
 		}
@@ -186,7 +185,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("unreadable input", func(t *testing.T) {
 		s := h.Unreadable(t)
 		q := core.SourceQuery{AllUsers: f.AllUsers, Groups: []string{GroupDesign}}
-		got, err := s.Users(context.Background(), q, &recorder{})
+		got, err := s.Users(context.Background(), q, &Recorder{})
 		if err == nil {
 			t.Fatalf("Users on unreadable input = %d users, no error; want an error", len(got.Users))
 		}
@@ -299,30 +298,16 @@ func sorted(s []string) []string {
 	return out
 }
 
-// recorder is a Reporter that checks the directory progress contract.
-type recorder struct {
-	mu       sync.Mutex
-	progress []core.Progress
-}
-
-func (r *recorder) Progress(p core.Progress) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.progress = append(r.progress, p)
-}
-
-func (r *recorder) Throttled(core.ThrottleWait)  {}
-func (r *recorder) ChangeDone(core.ChangeResult) {}
-
-func (r *recorder) check(t *testing.T) {
+// checkProgress checks the directory progress contract on what a Recorder
+// received.
+func checkProgress(t *testing.T, r *Recorder) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.progress) == 0 {
+	progress := r.Reports()
+	if len(progress) == 0 {
 		t.Error("no progress was reported")
 		return
 	}
-	last := r.progress[len(r.progress)-1]
+	last := progress[len(progress)-1]
 	if last.Phase != core.PhaseDirectory || !last.Done {
 		t.Errorf("last progress report = %+v; want phase %q with Done set", last, core.PhaseDirectory)
 	}

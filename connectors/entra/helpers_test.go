@@ -2,10 +2,8 @@ package entra
 
 import (
 	"context"
-	"sync"
 	"testing"
 
-	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/core/config"
 )
 
@@ -29,27 +27,6 @@ func parseYAML(t testing.TB, text string, secrets config.Secrets) (Config, error
 	}
 	return c, err
 }
-
-// recorder keeps what a Source reports.
-type recorder struct {
-	mu       sync.Mutex
-	progress []core.Progress
-	waits    []core.ThrottleWait
-}
-
-func (r *recorder) Progress(p core.Progress) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.progress = append(r.progress, p)
-}
-
-func (r *recorder) Throttled(w core.ThrottleWait) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.waits = append(r.waits, w)
-}
-
-func (r *recorder) ChangeDone(core.ChangeResult) {}
 
 type fakeSecrets map[string]string
 

@@ -85,7 +85,7 @@ func TestNestedGroupsCycleDisabledPagingThrottle(t *testing.T) {
 	f := tenant()
 	f.ThrottleEvery = 5
 	src, clock := newSource(t, f, "")
-	rec := &recorder{}
+	rec := &connectortest.Recorder{}
 	res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Design", "Marketing"}}, rec)
 	if err != nil {
 		t.Fatalf("Users: %v", err)
@@ -101,10 +101,10 @@ func TestNestedGroupsCycleDisabledPagingThrottle(t *testing.T) {
 		t.Errorf("Users (-want +got):\n%s", d)
 	}
 	st := f.Stats()
-	if st.Throttled == 0 || len(rec.waits) != st.Throttled {
-		t.Errorf("throttled %d times, %d waits reported; want the same, > 0", st.Throttled, len(rec.waits))
+	if st.Throttled == 0 || len(rec.Waits()) != st.Throttled {
+		t.Errorf("throttled %d times, %d waits reported; want the same, > 0", st.Throttled, len(rec.Waits()))
 	}
-	for _, w := range rec.waits {
+	for _, w := range rec.Waits() {
 		if w.Wait != time.Second || !strings.Contains(w.Cause, "429 Retry-After") {
 			t.Errorf("wait %+v; want 1s for 429 Retry-After", w)
 		}
@@ -115,7 +115,7 @@ func TestNestedGroupsCycleDisabledPagingThrottle(t *testing.T) {
 	if st.TokenRequests != 1 {
 		t.Errorf("token requests = %d; want 1 (cached)", st.TokenRequests)
 	}
-	last := rec.progress[len(rec.progress)-1]
+	last := rec.Reports()[len(rec.Reports())-1]
 	if !last.Done || last.Users != 5 || last.Groups != 2 || last.Pages == 0 {
 		t.Errorf("last progress = %+v", last)
 	}
@@ -241,7 +241,7 @@ func TestFailedPageFailsClosed(t *testing.T) {
 	f := tenant()
 	f.FailMembersPage = map[string]int{"Design": 2}
 	src, clock := newSource(t, f, "")
-	res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing", "Design"}}, &recorder{})
+	res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing", "Design"}}, &connectortest.Recorder{})
 	if err == nil {
 		t.Fatalf("Users = %d users, no error; want an error", len(res.Users))
 	}

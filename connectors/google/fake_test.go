@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/usersync/usersync/connectors/google/googlefake"
-	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/core/config"
 )
 
@@ -75,27 +74,6 @@ func newSource(tb testing.TB, base, keyFile, extra string) *Source {
 	cfg.BaseDelay = time.Millisecond
 	return New(cfg, nil)
 }
-
-// recorder keeps what a Reporter is told.
-type recorder struct {
-	mu        sync.Mutex
-	progress  []core.Progress
-	throttled []core.ThrottleWait
-}
-
-func (r *recorder) Progress(p core.Progress) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.progress = append(r.progress, p)
-}
-
-func (r *recorder) Throttled(w core.ThrottleWait) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.throttled = append(r.throttled, w)
-}
-
-func (r *recorder) ChangeDone(core.ChangeResult) {}
 
 func mustParse(tb testing.TB, file, text string) *config.Node {
 	tb.Helper()

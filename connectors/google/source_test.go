@@ -64,7 +64,7 @@ func TestNestedGroupsWithCycleThrottlingAndPaging(t *testing.T) {
 	f := directory()
 	base, key := startFake(t, f, nil)
 	src := newSource(t, base, key, "")
-	rep := &recorder{}
+	rep := &connectortest.Recorder{}
 	res, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"design@example.org", "Interns", "nobody@example.org", "No Such Group"}}, rep)
 	if err != nil {
 		t.Fatalf("Users: %v", err)
@@ -83,15 +83,15 @@ func TestNestedGroupsWithCycleThrottlingAndPaging(t *testing.T) {
 		t.Errorf("MissingGroups differ (-want +got):\n%s", diff)
 	}
 	calls, throttled := f.Stats()
-	if throttled == 0 || len(rep.throttled) != throttled {
-		t.Errorf("fake throttled %d of %d calls; reporter saw %d waits; want as many, and some", throttled, calls, len(rep.throttled))
+	if throttled == 0 || len(rep.Waits()) != throttled {
+		t.Errorf("fake throttled %d of %d calls; reporter saw %d waits; want as many, and some", throttled, calls, len(rep.Waits()))
 	}
-	for _, w := range rep.throttled {
+	for _, w := range rep.Waits() {
 		if !strings.HasPrefix(w.Cause, "google 429") || w.Wait <= 0 {
 			t.Errorf("throttle wait %+v; want a google 429 back-off", w)
 		}
 	}
-	last := rep.progress[len(rep.progress)-1]
+	last := rep.Reports()[len(rep.Reports())-1]
 	if !last.Done || last.Phase != core.PhaseDirectory || last.Users != 5 || last.Pages == 0 {
 		t.Errorf("last progress = %+v; want done, 5 users, pages counted", last)
 	}
@@ -138,7 +138,7 @@ func TestFailingPageFailsClosed(t *testing.T) {
 	f := directory()
 	f.FailGroup, f.FailPage = "design-contractors@example.org", 2
 	base, key := startFake(t, f, nil)
-	rep := &recorder{}
+	rep := &connectortest.Recorder{}
 	res, err := newSource(t, base, key, "").Users(context.Background(), core.SourceQuery{Groups: []string{"design@example.org"}}, rep)
 	if err == nil {
 		t.Fatalf("Users = %d users, no error; want the failed page's error", len(res.Users))
@@ -316,12 +316,12 @@ func TestBackoffDoublesWithoutSleeping(t *testing.T) {
 	src := newSource(t, base, key, "")
 	src.cfg.BaseDelay = time.Second // the default; the fake clock makes it instant
 	src.cfg.Clock = connectortest.NewClock(time.Now())
-	rep := &recorder{}
+	rep := &connectortest.Recorder{}
 	if _, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"design@example.org"}}, rep); err == nil {
 		t.Fatal("Users succeeded; want the failing page's error")
 	}
 	var waits []time.Duration
-	for _, w := range rep.throttled {
+	for _, w := range rep.Waits() {
 		waits = append(waits, w.Wait)
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}

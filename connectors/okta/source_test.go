@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,27 +18,6 @@ import (
 )
 
 const testToken = "00abcSECRETtokenXYZ"
-
-// recorder is a core.Reporter that keeps what it is told.
-type recorder struct {
-	mu        sync.Mutex
-	progress  []core.Progress
-	throttled []core.ThrottleWait
-}
-
-func (r *recorder) Progress(p core.Progress) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.progress = append(r.progress, p)
-}
-
-func (r *recorder) Throttled(w core.ThrottleWait) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.throttled = append(r.throttled, w)
-}
-
-func (r *recorder) ChangeDone(core.ChangeResult) {}
 
 // newFixture returns a fake org: "Design" (5 members, one suspended, one
 // without email), "Design Team" (a prefix collision), "Marketing"
@@ -88,7 +66,7 @@ func startSource(t *testing.T, f *fakeOkta, clock *connectortest.Clock) *Source 
 func TestUsersReadsGroupsWithPagingAndExactMatch(t *testing.T) {
 	f, clock := newFixture()
 	src := startSource(t, f, clock)
-	rec := &recorder{}
+	rec := &connectortest.Recorder{}
 	got, err := src.Users(context.Background(), core.SourceQuery{
 		Groups:             []string{"Design", "Marketing", "Nope"},
 		ExtendedAttributes: []string{"department", "costCenters", "absent"},
@@ -140,11 +118,11 @@ func TestUsersReadsGroupsWithPagingAndExactMatch(t *testing.T) {
 			t.Errorf("request %d Authorization = %q; want the SSWS token", i, a)
 		}
 	}
-	if n := len(rec.progress); n == 0 || !rec.progress[n-1].Done || rec.progress[n-1].Users != 4 {
-		t.Errorf("last progress = %+v; want Done with 4 users", rec.progress)
+	if n := len(rec.Reports()); n == 0 || !rec.Reports()[n-1].Done || rec.Reports()[n-1].Users != 4 {
+		t.Errorf("last progress = %+v; want Done with 4 users", rec.Reports())
 	}
-	if len(rec.throttled) != 0 {
-		t.Errorf("throttled = %v; want none", rec.throttled)
+	if len(rec.Waits()) != 0 {
+		t.Errorf("throttled = %v; want none", rec.Waits())
 	}
 }
 
@@ -164,7 +142,7 @@ func TestUsersWaitsOn429UntilReset(t *testing.T) {
 	f, clock := newFixture()
 	f.throttle429 = 2
 	src := startSource(t, f, clock)
-	rec := &recorder{}
+	rec := &connectortest.Recorder{}
 	got, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Marketing"}}, rec)
 	if err != nil {
 		t.Fatalf("Users: %v", err)
@@ -172,10 +150,10 @@ func TestUsersWaitsOn429UntilReset(t *testing.T) {
 	if len(got.Users) != 2 {
 		t.Errorf("users = %d; want 2", len(got.Users))
 	}
-	if len(rec.throttled) != 2 {
-		t.Fatalf("throttled = %+v; want 2 waits", rec.throttled)
+	if len(rec.Waits()) != 2 {
+		t.Fatalf("throttled = %+v; want 2 waits", rec.Waits())
 	}
-	for i, w := range rec.throttled {
+	for i, w := range rec.Waits() {
 		// The fake resets 30 s after "now"; one second of margin is added.
 		if w.Wait != 31*time.Second || !strings.Contains(w.Cause, "429") || w.Attempt != i+1 {
 			t.Errorf("throttle %d = %+v; want 31s after a 429, attempt %d", i, w, i+1)
@@ -187,16 +165,16 @@ func TestUsersWaitsWhenRemainingIsZero(t *testing.T) {
 	f, clock := newFixture()
 	f.remainingZero = true
 	src := startSource(t, f, clock)
-	rec := &recorder{}
+	rec := &connectortest.Recorder{}
 	if _, err := src.Users(context.Background(), core.SourceQuery{Groups: []string{"Design"}}, rec); err != nil {
 		t.Fatalf("Users: %v", err)
 	}
 	// 1 search + 3 member pages: every request after the first waits.
-	if len(rec.throttled) != 3 {
-		t.Fatalf("throttled = %+v; want 3 waits", rec.throttled)
+	if len(rec.Waits()) != 3 {
+		t.Fatalf("throttled = %+v; want 3 waits", rec.Waits())
 	}
-	if !strings.Contains(rec.throttled[0].Cause, "Remaining: 0") {
-		t.Errorf("cause = %q; want the remaining-zero rule", rec.throttled[0].Cause)
+	if !strings.Contains(rec.Waits()[0].Cause, "Remaining: 0") {
+		t.Errorf("cause = %q; want the remaining-zero rule", rec.Waits()[0].Cause)
 	}
 }
 
