@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 	"github.com/usersync/usersync/store"
 	"github.com/usersync/usersync/tui"
 )
@@ -46,7 +47,7 @@ func (p *pipeline) console(ctx context.Context, e *env, title string) int {
 		return fatal(e, err)
 	}
 	defer db.Close()
-	b := &consoleBackend{p: p, db: db}
+	b := newConsoleBackend(p, db)
 	if err := tui.Run(ctx, b, tui.Options{Title: title, AltScreen: true, NoColor: e.getenv("NO_COLOR") != ""}); err != nil {
 		if errors.Is(err, context.Canceled) {
 			// SIGINT or SIGTERM: the console finished the request in
@@ -58,27 +59,33 @@ func (p *pipeline) console(ctx context.Context, e *env, title string) int {
 	return b.exitCode()
 }
 
-// consoleBackend gives the console the same pipeline the headless commands
-// use, and records its runs in the database.
+// consoleBackend gives the console the run engine the headless commands
+// use: the console renders, the engine plans, applies and records.
 type consoleBackend struct {
-	p  *pipeline
-	db *store.DB
+	p   *pipeline
+	eng *run.Engine
+	db  *store.DB
 
-	mu   sync.Mutex
-	run  store.RunInfo
-	code int
+	mu      sync.Mutex
+	draft   *run.Draft
+	outcome *run.Outcome
 }
 
 var _ tui.Backend = (*consoleBackend)(nil)
 
+// exitCode is the exit code of the console's last apply (0 when it
+// applied nothing).
 func (b *consoleBackend) exitCode() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.code
+	if b.outcome == nil {
+		return exitOK
+	}
+	return exitCode(b.outcome, false)
 }
 
 func (b *consoleBackend) Fetch(ctx context.Context, r core.Reporter) (*core.Snapshot, error) {
-	snap, err := core.Fetch(ctx, b.p.source, b.p.targets, b.p.opts, r)
+	snap, err := b.eng.Fetch(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -97,29 +104,22 @@ func (b *consoleBackend) Fetch(ctx context.Context, r core.Reporter) (*core.Snap
 	return snap, nil
 }
 
+// Plan records a new console run with its plan: every fetch starts a new
+// run, so a summary never mixes plans.
 func (b *consoleBackend) Plan(ctx context.Context, snap *core.Snapshot) (*core.Plan, error) {
-	plan, err := core.BuildPlan(ctx, snap, b.p.opts)
+	rec, err := b.eng.Start("console")
 	if err != nil {
 		return nil, err
 	}
-	run, err := b.db.CreateRun(store.RunInfo{Command: "console", Status: store.StatusPlanned, TestMode: plan.TestMode,
-		Options: withArgs(b.p.optionText(), b.p.args), Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
+	d, err := b.eng.Plan(ctx, rec, snap)
 	if err != nil {
-		return nil, err
-	}
-	if err := b.db.SaveSnapshot(run.ID, snap); err != nil {
-		return nil, err
-	}
-	if err := b.db.SavePlan(run.ID, plan); err != nil {
-		return nil, err
-	}
-	if err := b.p.writeStrays(plan); err != nil {
+		b.eng.Fail(rec, err)
 		return nil, err
 	}
 	b.mu.Lock()
-	b.run = run
+	b.draft, b.outcome = d, nil
 	b.mu.Unlock()
-	return plan, nil
+	return d.Plan, nil
 }
 
 func (b *consoleBackend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.MappingRow {
@@ -177,7 +177,7 @@ func (b *consoleBackend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.Mappi
 
 func (b *consoleBackend) Estimate(p *core.Plan, exclude map[int]bool) core.Estimate {
 	// The estimate counts what Apply will send, dependents held back.
-	return core.EstimatePlan(p, holdDependents(p, exclude), core.DefaultRateLimit)
+	return run.Exclude(p, exclude, nil).Estimate(p, core.DefaultRateLimit)
 }
 
 func (b *consoleBackend) Detail(snap *core.Snapshot, p *core.Plan, c core.Change) tui.ChangeDetail {
@@ -227,28 +227,21 @@ func (b *consoleBackend) Explain(ctx context.Context, snap *core.Snapshot, query
 
 func (b *consoleBackend) Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) (core.ApplyResult, error) {
 	b.mu.Lock()
-	run := b.run
+	d := b.draft
 	b.mu.Unlock()
-	exclude = holdDependents(p, exclude)
-	run.Status, run.Excluded = store.StatusApplying, sortedIDs(exclude)
-	b.db.UpdateRun(run)
-	res, err := core.Apply(ctx, p, b.p.targets, core.ApplyOptions{Exclude: exclude, Journal: b.db.Journal(run.ID), Reporter: r, Logger: named(b.p.log, "processor")})
-	b.db.SaveResults(run.ID, res.Results)
-	code := applyExitCode(p, &res)
-	if err != nil && !res.Cancelled {
-		code = exitFatal
-		run.Error = err.Error()
+	if d == nil || d.Plan != p {
+		return core.ApplyResult{}, errors.New("this plan is not the console's current plan; fetch again")
 	}
-	finishRun(&run, code, &res)
-	b.db.UpdateRun(run)
-	b.db.Prune(b.p.rf.keepRuns)
+	o := b.eng.Apply(ctx, d, exclude, r)
 	b.mu.Lock()
-	b.run, b.code = run, code
+	b.outcome = o
 	b.mu.Unlock()
-	for _, l := range core.SummaryLines(p, &res) {
+	shown := *o.Plan
+	shown.Counters = o.Summary.Counters
+	for _, l := range core.SummaryLines(&shown, &o.Result) {
 		named(b.p.log, "processor").Info(l)
 	}
-	return res, err
+	return o.Result, errors.Join(o.Err, o.RecordErr)
 }
 
 func summaryOf(r store.RunInfo) tui.RunSummary {
@@ -292,3 +285,7 @@ func (b *consoleBackend) RememberExclusion(x core.Exclusion) error { return b.db
 func (b *consoleBackend) ForgetExclusion(x core.Exclusion) error { return b.db.ForgetExclusion(x) }
 
 var _ io.Writer = quietWriter{}
+
+func newConsoleBackend(p *pipeline, db *store.DB) *consoleBackend {
+	return &consoleBackend{p: p, eng: p.engine(db, false), db: db}
+}

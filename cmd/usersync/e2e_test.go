@@ -158,7 +158,7 @@ func (f *fixture) run(ctx context.Context, args ...string) result {
 	if args[0] == "sync" || args[0] == "plan" || args[0] == "apply" {
 		full = append(full, "--action-rate", f.rate)
 	}
-	code := run(ctx, e, full)
+	code := runMain(ctx, e, full)
 	return result{code, out.String(), errb.String()}
 }
 

@@ -34,15 +34,28 @@ func newHeadlessReporter(log *slog.Logger, jsonOut io.Writer, progress bool) *he
 	return r
 }
 
+// eventType names a --json event; the names are a contract.
+type eventType string
+
+// The --json event types.
+const (
+	evPlanChange   eventType = "plan_change"
+	evProgress     eventType = "progress"
+	evThrottle     eventType = "throttle"
+	evActionResult eventType = "action_result"
+	evSummary      eventType = "summary"
+	evError        eventType = "error"
+)
+
 // event writes one JSON line; fields only ever gain members.
-func (r *headlessReporter) event(typ string, v any) {
+func (r *headlessReporter) event(typ eventType, v any) {
 	if r.events == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events.Encode(struct {
-		Type string    `json:"type"`
+		Type eventType `json:"type"`
 		Time time.Time `json:"time"`
 		Data any       `json:"data"`
 	}{typ, r.now().UTC(), v})
@@ -51,7 +64,7 @@ func (r *headlessReporter) event(typ string, v any) {
 // errorEvent reports a fatal error with --json, so that a consumer of the
 // event stream learns why it ended.
 func (r *headlessReporter) errorEvent(code int, err error) {
-	r.event("error", struct {
+	r.event(evError, struct {
 		Message  string `json:"message"`
 		ExitCode int    `json:"exit_code"`
 	}{err.Error(), code})
@@ -67,7 +80,7 @@ func (r *headlessReporter) Progress(p core.Progress) {
 	}
 	r.last[key] = t
 	r.mu.Unlock()
-	r.event("progress", p)
+	r.event(evProgress, p)
 	if !r.progress {
 		return
 	}
@@ -112,7 +125,7 @@ func orgName(org string) string {
 }
 
 func (r *headlessReporter) Throttled(w core.ThrottleWait) {
-	r.event("throttle", struct {
+	r.event(evThrottle, struct {
 		core.ThrottleWait
 		Seconds float64 `json:"seconds"`
 	}{w, w.Wait.Seconds()})
@@ -127,7 +140,7 @@ func (r *headlessReporter) Throttled(w core.ThrottleWait) {
 }
 
 func (r *headlessReporter) ChangeDone(c core.ChangeResult) {
-	r.event("action_result", c)
+	r.event(evActionResult, c)
 	if c.Outcome == core.OutcomeFailed {
 		r.mu.Lock()
 		r.failures++
