@@ -245,4 +245,3 @@ func describeChange(c core.Change) string {
 	}
 	return fmt.Sprintf("%s %s", c.Action, who)
 }
-
