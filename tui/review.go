@@ -19,7 +19,7 @@ import (
 // and marked by the operator, and the approval dialog.
 type reviewState struct {
 	list *changeList
-	est  core.Estimate
+	est  Cost
 	// estRun is the estimate being computed; estimating is set until it
 	// arrives.
 	estRun     int
@@ -76,7 +76,7 @@ func (r *reviewState) init(st styles) {
 	r.detailRow = -1
 }
 
-func (r *reviewState) load(l *changeList, est core.Estimate) {
+func (r *reviewState) load(l *changeList, est Cost) {
 	in := r.input
 	in.Reset()
 	in.Blur()

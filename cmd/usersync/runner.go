@@ -23,6 +23,7 @@ func (p *pipeline) engine(db *store.DB, detailed bool) *run.Engine {
 		OptionText:  p.optionText(),
 		Logger:      named(p.log, "processor"),
 		KeepRuns:    p.rf.keepRuns,
+		ConfigFile:  p.cfg.File,
 		WriteStrays: p.writeStrays,
 		ExitCode:    func(o *run.Outcome) int { return exitCode(o, detailed) },
 	}
@@ -78,9 +79,8 @@ func (p *pipeline) finish(ctx context.Context, rep *headlessReporter, o *run.Out
 		rep.event(evSummary, summaryEvent{RunID: o.Run.ID, Counters: shown.Counters, Apply: res, Limit: o.Plan.Limit,
 			Estimate: o.Excluded.Estimate(o.Plan, core.DefaultRateLimit), Summary: o.Summary, ExitCode: code})
 	}
-	if o.Kind() == run.Interrupted && o.Summary.NotSent > 0 {
-		main.Log(ctx, LevelCritical, fmt.Sprintf("Interrupted: %s; '%s' finishes the run",
-			o.Summary.Sent(), o.ResumeCommand(p.cfg.File)))
+	if o.Resume != "" {
+		main.Log(ctx, LevelCritical, fmt.Sprintf("Stopped: %s; '%s' finishes the run", o.Summary.Sent(), o.Resume))
 	}
 	if o.RecordErr != nil {
 		err := fmt.Errorf("the run's record could not be written: %w", o.RecordErr)

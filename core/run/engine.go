@@ -34,9 +34,21 @@ type Engine struct {
 	Clock core.Clock
 	// Now stamps records; nil is time.Now.
 	Now func() time.Time
+	// NewID names a new run; nil lets the store name it.
+	NewID func() string
+	// ConfigFile is the main configuration file, named in the command
+	// that finishes an interrupted run.
+	ConfigFile string
 	// ExitCode is the front end's one mapping of an outcome to an exit
 	// code, recorded with the run; nil records 0.
 	ExitCode func(*Outcome) int
+}
+
+func (e *Engine) newID() string {
+	if e.NewID == nil {
+		return ""
+	}
+	return e.NewID()
 }
 
 func (e *Engine) exitCode(o *Outcome) int {
@@ -100,7 +112,7 @@ func (e *Engine) Fetch(ctx context.Context, r core.Reporter) (*core.Snapshot, er
 // Start records a new run of command before anything is read, so that a
 // failed read is in the history too.
 func (e *Engine) Start(command string) (Record, error) {
-	r, err := e.Store.CreateRun(Record{Command: command, Status: StatusPlanned, Started: e.now(),
+	r, err := e.Store.CreateRun(Record{ID: e.newID(), Command: command, Status: StatusPlanned, Started: e.now(),
 		TestMode: e.Options.TestMode, Options: e.OptionText})
 	if err != nil {
 		return Record{}, fmt.Errorf("recording the run: %w", err)
@@ -165,7 +177,7 @@ func (e *Engine) Plan(ctx context.Context, run Record, snap *core.Snapshot) (*Dr
 func (e *Engine) Planned(d *Draft) *Outcome {
 	x, err := e.Exclusions(d, nil)
 	o := &Outcome{Run: d.Run, Plan: d.Plan, Excluded: x, PlanOnly: true, Err: err}
-	o.Summary = summarize(d.Plan, x, d.Done, nil)
+	o.Summary = Summarize(d.Plan, x, d.Done, nil)
 	if k := o.Kind(); k == Pending || k == OK {
 		o.Run.ExitCode, o.Run.Finished = e.exitCode(o), e.now()
 		if werr := e.Store.UpdateRun(o.Run); werr != nil {
@@ -314,7 +326,7 @@ func (e *Engine) Apply(ctx context.Context, d *Draft, chosen map[int]bool, r cor
 	}
 	run := d.Run
 	if !d.fresh {
-		run, err = e.Store.CreateRun(Record{Command: "apply", Started: e.now(), TestMode: d.Plan.TestMode,
+		run, err = e.Store.CreateRun(Record{ID: e.newID(), Command: "apply", Started: e.now(), TestMode: d.Plan.TestMode,
 			Options: e.OptionText, ResumedFrom: d.Run.ID, Counters: d.Plan.Counters,
 			Changes: len(d.Plan.Changes), Withheld: len(d.Plan.Withheld)})
 		if err != nil {
@@ -336,7 +348,10 @@ func (e *Engine) Apply(ctx context.Context, d *Draft, chosen map[int]bool, r cor
 	if err != nil && !res.Cancelled {
 		o.Err = err
 	}
-	o.Summary = summarize(d.Plan, x, d.Done, &res)
+	o.Summary = Summarize(d.Plan, x, d.Done, &res)
+	if o.Summary.NotSent > 0 && (o.Kind() == Interrupted || o.Kind() == Fatal) {
+		o.Resume = resumeCommand(run.ID, e.ConfigFile)
+	}
 	var werr error
 	if err := e.Store.SaveResults(run.ID, res.Results); err != nil {
 		werr = fmt.Errorf("saving the results of run %s: %w", run.ID, err)

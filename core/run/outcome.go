@@ -75,6 +75,9 @@ type Outcome struct {
 	RecordErr error
 	// PlanOnly is set for a plan that was not applied.
 	PlanOnly bool
+	// Resume is the command that finishes a run that stopped with changes
+	// not sent ("" when there is nothing to finish).
+	Resume string
 }
 
 // Kind is how the run ended.
@@ -97,16 +100,10 @@ func (o *Outcome) Kind() Kind {
 	return OK
 }
 
-// Finishable reports whether 'usersync apply --resume' has something
-// left to send for this run.
-func (o *Outcome) Finishable() bool {
-	return !o.PlanOnly && o.Run.ID != "" && o.Summary.NotSent > 0 && o.Summary.Succeeded+o.Summary.Failed+o.Summary.AlreadyDone > 0
-}
-
-// ResumeCommand is the command that finishes this run, for a run that
-// stopped with changes not sent. config is the configuration file.
-func (o *Outcome) ResumeCommand(config string) string {
-	cmd := "usersync apply --resume " + o.Run.ID + " --yes"
+// resumeCommand is the command that finishes run id, with config the
+// configuration file.
+func resumeCommand(id, config string) string {
+	cmd := "usersync apply --resume " + id + " --yes"
 	if config != "" {
 		cmd += " -c " + shellQuote(config)
 	}
@@ -126,8 +123,9 @@ func (s Summary) Sent() string {
 		s.Succeeded+s.Failed, s.ToSend, s.Requests, s.Succeeded, s.Failed, s.NotSent)
 }
 
-// summarize counts what res applied of plan.
-func summarize(plan *core.Plan, x Exclusions, done map[int]bool, res *core.ApplyResult) Summary {
+// Summarize counts what res applied of plan without x, done being the
+// changes earlier runs of the plan applied; res nil is a plan not applied.
+func Summarize(plan *core.Plan, x Exclusions, done map[int]bool, res *core.ApplyResult) Summary {
 	s := Summary{Planned: len(plan.Changes), Withheld: plan.Withheld, Counters: plan.Counters, Applied: map[core.Action]int{}}
 	for _, c := range plan.Changes {
 		switch {
