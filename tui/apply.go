@@ -34,11 +34,13 @@ type applyState struct {
 	failures   []core.ChangeResult
 	// out is the run's outcome once the apply ended; res and err are its
 	// result and its error (a fatal one, or a record not written).
-	out    *run.Outcome
-	res    *core.ApplyResult
-	err    error
-	offset int
-	bar    progress.Model
+	out *run.Outcome
+	// outcomes are the results by change ID, once the apply ended.
+	outcomes map[int]core.ChangeResult
+	res      *core.ApplyResult
+	err      error
+	offset   int
+	bar      progress.Model
 }
 
 // startApply sends the plan without the excluded changes.
@@ -106,6 +108,10 @@ func (m *Model) applied(msg appliedMsg) tea.Cmd {
 	a.out, a.res, a.err = msg.out, &msg.out.Result, errors.Join(msg.out.Err, msg.out.RecordErr)
 	// The summary counts what was applied; so does this screen from now.
 	a.ok, a.failed = msg.out.Summary.Succeeded, msg.out.Summary.Failed
+	a.outcomes = make(map[int]core.ChangeResult, len(a.res.Results))
+	for _, r := range a.res.Results {
+		a.outcomes[r.ChangeID] = r
+	}
 	// Results the reporter did not stream (a backend may only return them)
 	// still count.
 	if len(a.results) < len(a.res.Results) {
@@ -165,8 +171,10 @@ func (a *applyState) commands() (ok, failed int) {
 // resultLine renders one change result.
 func (m *Model) resultLine(r core.ChangeResult) string {
 	who, what := fmt.Sprintf("change %d", r.ChangeID), ""
-	if m.plan != nil && r.ChangeID >= 0 && r.ChangeID < len(m.plan.Changes) {
-		c := &m.plan.Changes[r.ChangeID]
+	// The results are of the plan applied, which a fetch may since have
+	// replaced.
+	if p := m.apply.plan; p != nil && r.ChangeID >= 0 && r.ChangeID < len(p.Changes) {
+		c := &p.Changes[r.ChangeID]
 		who, what = changeUser(c), actionLabel(c.Action)
 	}
 	mark := "✓"

@@ -114,3 +114,6 @@ func (m *Model) SetProfile(p termenv.Profile) {
 	}
 	m.apply.bar = progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage(), progress.WithColorProfile(p))
 }
+
+// Plan is the plan under review.
+func (m *Model) Plan() *core.Plan { return m.plan }

@@ -419,7 +419,7 @@ func (m *Model) openApprove() {
 	}
 	d := &approveDialog{need: r.list.removals}
 	if d.need > 0 {
-		d.input = newInput(m.st, "Accounts: ", "")
+		d.input = newInput(m.st, "Number of accounts leaving: ", "")
 		d.input.CharLimit = 12
 		d.input.Focus()
 	}
@@ -540,8 +540,10 @@ func (m *Model) reviewHead(w int) []string {
 		line += " · by org: " + strings.Join(os, ", ")
 	}
 	ls := wrapSegments(line, w)
+	// The counts are the run engine's effective exclusions, held
+	// dependents included: what the apply will send.
 	cost := fmt.Sprintf("To send: %s changes in %s requests, ≈%s at %s",
-		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(core.DefaultRateLimit))
+		num(r.est.ToSend(p)), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(core.DefaultRateLimit))
 	if r.estimating {
 		cost = fmt.Sprintf("To send: %s changes · estimating the requests…", num(l.included()))
 	}
@@ -550,6 +552,9 @@ func (m *Model) reviewHead(w int) []string {
 		if l.remembered > 0 {
 			cost += fmt.Sprintf(" (%s remembered)", num(l.remembered))
 		}
+	}
+	if n := len(r.est.Excluded.Held); n > 0 && !r.estimating {
+		cost += fmt.Sprintf(" · %s held with them", num(n))
 	}
 	ls = append(ls, wrapSegments(cost, w)...)
 	if p.TestMode {
@@ -698,9 +703,13 @@ func (m *Model) dialogView(w int) []string {
 	ls := []string{"", m.st.title.Render("Approve and apply")}
 	orgs := strings.Join(m.plan.Orgs, ", ")
 	ls = append(ls, wrap(fmt.Sprintf("Send %s changes to %s in %s requests (%s commands), about %s at Adobe's rate limit.",
-		num(l.included()), orgs, num(r.est.Requests), num(r.est.Commands), fmtDuration(r.est.Duration)), w-2)...)
+		num(r.est.ToSend(m.plan)), orgs, num(r.est.Requests), num(r.est.Commands), fmtDuration(r.est.Duration)), w-2)...)
 	if n := l.excluded + l.remembered; n > 0 {
-		ls = append(ls, fmt.Sprintf("%s excluded changes are not sent; they are recorded with the run.", num(n)))
+		held := ""
+		if h := len(r.est.Excluded.Held); h > 0 {
+			held = fmt.Sprintf(" (and %s changes held with them)", num(h))
+		}
+		ls = append(ls, wrap(fmt.Sprintf("%s excluded changes%s are not sent; they are recorded with the run.", num(n), held), w-2)...)
 	}
 	if m.plan.TestMode {
 		ls = append(ls, "Test mode: Adobe checks the commands but changes nothing.")
@@ -713,7 +722,21 @@ func (m *Model) dialogView(w int) []string {
 	if l.deletions > 0 {
 		s += fmt.Sprintf(", %s of them deleted for good", num(l.deletions))
 	}
-	ls = append(ls, m.st.warn.Render(s+"."))
+	ls = append(ls, m.st.warn.Render(s+":"))
+	// Name them: the number to type is a count of these accounts.
+	var leaving []string
+	for i, rw := range l.rows {
+		if l.state[i] == rowIncluded && removesAccount(rw.c.Action) {
+			leaving = append(leaving, fmt.Sprintf("%s (%s)", rw.user, actionLabel(rw.c.Action)))
+		}
+	}
+	const show = 5
+	for _, u := range leaving[:min(len(leaving), show)] {
+		ls = append(ls, "  "+fit(u, w-4))
+	}
+	if len(leaving) > show {
+		ls = append(ls, fmt.Sprintf("  … and %s more (/action:leave lists them)", num(len(leaving)-show)))
+	}
 	ls = append(ls, fmt.Sprintf("Type %d and press enter to approve, or esc to go back.", d.need))
 	ls = append(ls, d.input.View())
 	if d.err != "" {

@@ -149,6 +149,10 @@ func (m *Model) thisRun(w int) []string {
 	if o.Plan.TestMode {
 		head += " (test mode)"
 	}
+	if o.Plan != m.plan {
+		// A fetch since made a new plan; this summary is of the old one.
+		head += " · an earlier plan"
+	}
 	ls := []string{m.st.bold.Render(head) + m.st.dim.Render(fmt.Sprintf(" · exit code %d", o.Run.ExitCode))}
 	ls = append(ls, wrap(fmt.Sprintf("Directory users read %s · selected %s · Adobe users read %s · unchanged %s",
 		num(c.DirectoryUsersRead), num(c.DirectoryUsersSelected), num(c.AdobeUsersRead), num(c.Unchanged)), w)...)
@@ -184,9 +188,9 @@ func (m *Model) thisRun(w int) []string {
 			ls = append(ls, fmt.Sprintf("  … and %s more (usersync show %s)", num(n-3), o.Run.ID))
 		}
 	}
-	for _, o := range m.plan.Orgs {
-		if st, ok := a.res.Orgs[o]; ok {
-			ls = append(ls, fmt.Sprintf("  org %s: %s actions, %s succeeded, %s failed", o, num(st.Total), num(st.Success), num(st.Errors)))
+	for _, org := range o.Plan.Orgs {
+		if st, ok := a.res.Orgs[org]; ok {
+			ls = append(ls, fmt.Sprintf("  org %s: %s actions, %s succeeded, %s failed", org, num(st.Total), num(st.Success), num(st.Errors)))
 		}
 	}
 	if n := len(a.failures); n > 0 {

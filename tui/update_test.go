@@ -433,3 +433,20 @@ func TestResize(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterByHeaderWords: every action the review's header counts can be
+// found with /action: and the header's own word for it.
+func TestFilterByHeaderWords(t *testing.T) {
+	d, _ := start(t, envOpts{})
+	for _, tt := range []struct {
+		query string
+		want  int
+	}{{"action:delete", 4}, {"action:update", 2}, {"action:+groups", 11}, {"action:new groups", 2}} {
+		d.press("/")
+		d.typ(tt.query)
+		if got := d.m.Shown(); got != tt.want {
+			t.Errorf("filter %q shows %d; want %d", tt.query, got, tt.want)
+		}
+		d.press("esc")
+	}
+}

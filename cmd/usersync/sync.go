@@ -24,15 +24,12 @@ func parseSync(e *env, name, usage string, args []string, extra func(fs *pflag.F
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: usersync %s\n\n", usage)
-		fs.SetOutput(e.stderr)
-		fs.PrintDefaults()
-	}
+	// pflag prints the usage on --help, once: on stdout, since it is what
+	// was asked for.
+	fs.Usage = func() { printUsage(e.stdout, fs, usage) }
 	rest, err := config.ParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
 			return nil, rf, nil, exitOK, false
 		}
 		fmt.Fprintf(e.stderr, "usersync %s: %v\n", name, err)
