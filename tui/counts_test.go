@@ -55,7 +55,10 @@ func TestCountsAfterExclusionAndRefetch(t *testing.T) {
 	// A new fetch is a new plan; the summary says its run is of the
 	// earlier one until the new plan is applied.
 	d.press("1", "r")
-	d.until("a fresh review", func() bool { running, _, _ := d.m.FetchState(); return !running && d.screen() == "Review" && d.m.Plan() != plan })
+	d.until("a fresh review", func() bool {
+		running, _, _ := d.m.FetchState()
+		return !running && d.screen() == "Review" && d.m.Plan() != plan
+	})
 	d.press("6")
 	if v := d.m.View(); !strings.Contains(v, "an earlier plan") {
 		t.Errorf("after a new fetch the summary does not say it is of the earlier plan:\n%s", v)
