@@ -23,7 +23,6 @@ type headlessReporter struct {
 	last     map[string]time.Time
 	lastLine map[string]string // the last progress line logged, per phase and org
 	now      func() time.Time
-	failures int
 }
 
 func newHeadlessReporter(log *slog.Logger, jsonOut io.Writer, progress bool) *headlessReporter {
@@ -142,11 +141,11 @@ func (r *headlessReporter) Throttled(w core.ThrottleWait) {
 func (r *headlessReporter) ChangeDone(c core.ChangeResult) {
 	r.event(evActionResult, c)
 	if c.Outcome == core.OutcomeFailed {
-		r.mu.Lock()
-		r.failures++
-		r.mu.Unlock()
-		named(r.log, "user_sync.connector.connector_umapi.action").Error(
-			fmt.Sprintf("Error in %s change %d: %s %s", orgName(c.Org), c.ChangeID, c.Code, c.Message))
+		// The executor logs UST's "Error requestID: action_N …" line for a
+		// failed command; this one, by change, is for debugging only, so
+		// that a failure is not logged twice under two numberings.
+		named(r.log, "user_sync.connector.connector_umapi.action").Debug(
+			fmt.Sprintf("%s change %d failed: %s %s", orgName(c.Org), c.ChangeID, c.Code, c.Message))
 	}
 	for _, w := range c.Warnings {
 		named(r.log, "user_sync.connector.connector_umapi.action").Warn(fmt.Sprintf("%s change %d: %s", orgName(c.Org), c.ChangeID, w))
