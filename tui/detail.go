@@ -168,6 +168,11 @@ func hardWrap(s string, w int) []string {
 	var out []string
 	for ansi.StringWidth(s) > w {
 		cut := ansi.Truncate(s, w, "")
+		// Break JSON after a comma or a colon, so that a string or a key
+		// is never cut in two; only a longer token is cut.
+		if k := strings.LastIndexAny(cut, ",:"); k >= w/3 {
+			cut = cut[:k+1]
+		}
 		out = append(out, cut)
 		s = "  " + s[len(cut):]
 	}

@@ -658,11 +658,21 @@ func (m *Model) tableLines(w, h int) []string {
 		r.offset = r.cursor - rows + 1
 	}
 	r.offset = max(0, min(r.offset, len(v)-rows))
-	const actionW, orgW = 13, 9
+	const actionW = 13
+	orgW := 9
+	if len(m.plan.Orgs) < 2 {
+		orgW = 0 // one org: the column would say the same on every row
+	}
 	flex := max(w-4-actionW-orgW-3, 10)
-	userW := flex * 11 / 20
+	// The user column is what the operator reads first: it gets room for
+	// a whole email (up to 30 cells) before the summary does.
+	userW := min(max(flex*11/20, 30), flex-6)
 	whatW := flex - userW
-	ls := []string{m.st.header.Render(fit(fmt.Sprintf("    %-*s %-*s %-*s %s", actionW, "ACTION", userW, "USER", orgW, "ORG", "WHAT"), w))}
+	head := fmt.Sprintf("    %-*s %-*s %-*s %s", actionW, "ACTION", userW, "USER", orgW, "ORG", "WHAT")
+	if orgW == 0 {
+		head = fmt.Sprintf("    %-*s %-*s %s", actionW, "ACTION", userW, "USER", "WHAT")
+	}
+	ls := []string{m.st.header.Render(fit(head, w))}
 	if len(v) == 0 {
 		if len(l.rows) == 0 {
 			return append(ls, "  Nothing to do: the directory and Adobe agree.")
@@ -683,8 +693,11 @@ func (m *Model) tableLines(w, h int) []string {
 		if k == r.cursor {
 			cur = "›"
 		}
-		line := cur + " " + l.state[i].mark() + " " + fit(label, actionW) + " " + fit(rw.user, userW) + " " +
-			fit(rw.c.Org, orgW) + " " + fit(rw.summary, whatW)
+		line := cur + " " + l.state[i].mark() + " " + fit(label, actionW) + " " + fit(rw.user, userW) + " "
+		if orgW > 0 {
+			line += fit(rw.c.Org, orgW) + " "
+		}
+		line += fit(rw.summary, whatW)
 		switch {
 		case k == r.cursor:
 			line = m.st.cursor.Render(line)
