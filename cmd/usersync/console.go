@@ -32,7 +32,6 @@ func cmdConsole(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
-	p.args = args
 	return p.console(ctx, e, sf.ConfigPath())
 }
 

@@ -94,16 +94,13 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
-	return p.headless(ctx, "sync", events, planOutput{args: args})
+	return p.headless(ctx, "sync", events, planOutput{})
 }
 
 type planOutput struct {
 	file     string // -o
 	detailed bool   // --detailed-exitcode
 	planOnly bool
-	// args is the command line the plan is made with, recorded so that
-	// apply reads both sides again with the same selection.
-	args []string
 }
 
 // addPlanFlags adds plan's own flags to fs.
@@ -123,7 +120,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if !noArgs(e, "plan", rest) {
 		return exitUsage
 	}
-	out.planOnly, out.args = true, args
+	out.planOnly = true
 	console, events := logOutput(e, rf)
 	p, code := loadPipeline(ctx, e, sf, rf, console)
 	if p == nil {
