@@ -15,6 +15,13 @@ import (
 // like users to remove. With --adobe-only-user-list nothing is read; with
 // the push strategy no Adobe user is read.
 func Fetch(ctx context.Context, src Source, targets map[string]Target, o *Options, r Reporter) (*Snapshot, error) {
+	return FetchInputs(ctx, src, targets, o, ResolveInputs(o), r)
+}
+
+// FetchInputs is Fetch with the queries already resolved: applying a saved
+// plan reads both sides exactly as the plan did, whatever the command line
+// of the apply says.
+func FetchInputs(ctx context.Context, src Source, targets map[string]Target, o *Options, in PlanInputs, r Reporter) (*Snapshot, error) {
 	if r == nil {
 		r = NopReporter{}
 	}
@@ -26,7 +33,7 @@ func Fetch(ctx context.Context, src Source, targets map[string]Target, o *Option
 	if src == nil {
 		return nil, Errorf(CodeInvalidInput, "fetch", "no directory source configured")
 	}
-	queries := AdobeQueries(o)
+	queries := in.Adobe
 	if _, err := newGroupIndex(o); err != nil {
 		return nil, Errorf(CodeInvalidInput, "fetch", "%v", err)
 	}
@@ -54,7 +61,7 @@ func Fetch(ctx context.Context, src Source, targets map[string]Target, o *Option
 			cancel(err)
 		}
 	}
-	dq := DirectoryQuery(o)
+	dq := in.Directory
 	// Source attributes are read only by the extension hook.
 	dq.NoAttributes = o.Hook == nil
 	wg.Go(func() {
@@ -69,7 +76,7 @@ func Fetch(ctx context.Context, src Source, targets map[string]Target, o *Option
 	})
 	// Groups are read for auto_create and so that the executor knows which
 	// groups are user groups it may address directly.
-	readGroups := o.Strategy != StrategyPush
+	readGroups := in.Strategy != StrategyPush
 	for _, name := range orgs {
 		t, q := targets[name], queries[name]
 		wg.Go(func() {

@@ -155,6 +155,24 @@ type Plan struct {
 	// admin groups are always changed through user commands. Groups the plan
 	// creates count as user groups without being listed.
 	UserGroups map[string][]string `json:"user_groups,omitempty"`
+	// Inputs are the resolved queries and options the plan was made with,
+	// so that applying it later reads both sides the same way.
+	Inputs *PlanInputs `json:"inputs,omitempty"`
+}
+
+// PlanInputs are what a plan was made from, resolved: the directory
+// query, the Adobe query of each org, the strategy and the options as
+// text (flags and file names, never secrets).
+type PlanInputs struct {
+	Directory SourceQuery           `json:"directory"`
+	Adobe     map[string]AdobeQuery `json:"adobe"`
+	Strategy  Strategy              `json:"strategy"`
+	Options   map[string]string     `json:"options,omitempty"`
+}
+
+// ResolveInputs resolves the queries o asks for.
+func ResolveInputs(o *Options) PlanInputs {
+	return PlanInputs{Directory: DirectoryQuery(o), Adobe: AdobeQueries(o), Strategy: o.Strategy}
 }
 
 // Outcome is the result of one change.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -11,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 )
 
 // applyState is the Apply screen: one apply run as it streams in.
@@ -30,31 +32,36 @@ type applyState struct {
 	results    []core.ChangeResult
 	ok, failed int
 	failures   []core.ChangeResult
-	res        *core.ApplyResult
-	err        error
-	offset     int
-	bar        progress.Model
+	// out is the run's outcome once the apply ended; res and err are its
+	// result and its error (a fatal one, or a record not written).
+	out *run.Outcome
+	// outcomes are the results by change ID, once the apply ended.
+	outcomes map[int]core.ChangeResult
+	res      *core.ApplyResult
+	err      error
+	offset   int
+	bar      progress.Model
 }
 
 // startApply sends the plan without the excluded changes.
 func (m *Model) startApply() tea.Cmd {
 	r := &m.review
-	run := m.nextRun()
+	id := m.nextRun()
 	ctx, cancel := context.WithCancel(m.life)
 	exclude := r.list.exclude() // a fresh map: the worker owns it
 	m.apply = applyState{
-		run: run, plan: m.plan, cancel: cancel, running: true, started: m.now(),
-		total: r.list.included(), excluded: len(exclude), est: r.est,
+		run: id, plan: m.plan, cancel: cancel, running: true, started: m.now(),
+		total: r.est.ToSend(m.plan), excluded: r.est.Excluded.Len(), est: r.est.Estimate,
 		progress: map[string]core.Progress{},
 		bar:      progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage(), progress.WithColorProfile(m.profile)),
 	}
-	b, plan, rep, post, wg := m.b, m.plan, m.reporter(run), m.post(), m.applying
+	b, plan, rep, post, wg := m.b, m.plan, m.reporter(id), m.post(), m.applying
 	wg.Add(1)
 	work := func() tea.Msg {
 		defer wg.Done()
 		defer cancel()
-		res, err := b.Apply(ctx, plan, exclude, rep)
-		post(appliedMsg{run: run, res: res, err: err})
+		out := b.Apply(ctx, plan, exclude, rep)
+		post(appliedMsg{run: id, out: out})
 		return nil
 	}
 	m.screen = scrApply
@@ -159,12 +166,18 @@ func (m *Model) applied(msg appliedMsg) tea.Cmd {
 	}
 	a.running, a.throttle = false, nil
 	a.elapsed = m.now().Sub(a.started)
-	a.res, a.err = &msg.res, msg.err
+	a.out, a.res, a.err = msg.out, &msg.out.Result, errors.Join(msg.out.Err, msg.out.RecordErr)
+	// The summary counts what was applied; so does this screen from now.
+	a.ok, a.failed = msg.out.Summary.Succeeded, msg.out.Summary.Failed
+	a.outcomes = make(map[int]core.ChangeResult, len(a.res.Results))
+	for _, r := range a.res.Results {
+		a.outcomes[r.ChangeID] = r
+	}
 	// Results the reporter did not stream (a backend may only return them)
 	// still count.
-	if len(a.results) < len(msg.res.Results) {
+	if len(a.results) < len(a.res.Results) {
 		a.results, a.ok, a.failed, a.failures = nil, 0, 0, nil
-		for _, r := range msg.res.Results {
+		for _, r := range a.res.Results {
 			m.changeDone(changeDoneMsg{run: msg.run, r: r})
 		}
 	}
@@ -219,8 +232,10 @@ func (a *applyState) commands() (ok, failed int) {
 // resultLine renders one change result.
 func (m *Model) resultLine(r core.ChangeResult) string {
 	who, what := fmt.Sprintf("change %d", r.ChangeID), ""
-	if m.plan != nil && r.ChangeID >= 0 && r.ChangeID < len(m.plan.Changes) {
-		c := &m.plan.Changes[r.ChangeID]
+	// The results are of the plan applied, which a fetch may since have
+	// replaced.
+	if p := m.apply.plan; p != nil && r.ChangeID >= 0 && r.ChangeID < len(p.Changes) {
+		c := &p.Changes[r.ChangeID]
 		who, what = changeUser(c), actionLabel(c.Action)
 	}
 	mark := "✓"
@@ -257,7 +272,8 @@ func (m *Model) applyView(w, h int) []string {
 	}
 	ls := []string{m.st.title.Render(fmt.Sprintf("%s %s changes", head, num(a.total))) + m.st.dim.Render(" · "+fmtDuration(elapsed))}
 	sent, total, _, _ := a.sent()
-	done := len(a.results)
+	// Excluded changes come back as skipped results: they are not done.
+	done := a.ok + a.failed
 	// Results arrive per change, requests per reply: take whichever has
 	// moved further, so the bar never lags what the lines below say.
 	pct := 0.0

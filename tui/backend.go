@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 )
 
 // Backend is everything the console needs from the rest of usersync.
@@ -27,16 +28,18 @@ type Backend interface {
 	Plan(ctx context.Context, snap *core.Snapshot) (*core.Plan, error)
 	// Mappings lists each mapped directory group with its Adobe groups.
 	Mappings(snap *core.Snapshot, p *core.Plan) []MappingRow
-	// Estimate is the cost of applying p without the excluded change IDs.
-	// It must not modify exclude.
-	Estimate(p *core.Plan, exclude map[int]bool) core.Estimate
+	// Estimate is the cost of applying p without the excluded change IDs:
+	// the run engine's effective exclusions (dependents held back) and
+	// the requests and time they take. It must not modify exclude.
+	Estimate(p *core.Plan, exclude map[int]bool) Cost
 	// Detail returns what the detail pane shows for change c of plan p.
 	Detail(snap *core.Snapshot, p *core.Plan, c core.Change) ChangeDetail
 	// Explain tells why the user named by query is or is not synced.
 	Explain(ctx context.Context, snap *core.Snapshot, query string) (*core.Explanation, error)
-	// Apply sends p without the excluded change IDs. When ctx is cancelled
-	// it finishes the request in flight and returns with Cancelled set.
-	Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) (core.ApplyResult, error)
+	// Apply sends p without the excluded change IDs and returns the run's
+	// outcome (never nil). When ctx is cancelled it finishes the request
+	// in flight and returns with Result.Cancelled set.
+	Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) *run.Outcome
 	// History lists past runs, newest first; Run returns one of them.
 	History(ctx context.Context) ([]RunSummary, error)
 	Run(ctx context.Context, id string) (*RunDetail, error)
@@ -46,6 +49,16 @@ type Backend interface {
 	RememberExclusion(e core.Exclusion) error
 	ForgetExclusion(e core.Exclusion) error
 }
+
+// Cost is what sending a plan without some changes takes.
+type Cost struct {
+	// Excluded are the effective exclusions, held dependents included.
+	Excluded run.Exclusions
+	core.Estimate
+}
+
+// ToSend is the number of changes of p that are sent.
+func (c Cost) ToSend(p *core.Plan) int { return len(p.Changes) - c.Excluded.Len() }
 
 // ChangeDetail is what the review's detail pane shows beyond the change.
 type ChangeDetail struct {

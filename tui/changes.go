@@ -229,7 +229,8 @@ func newChangeList(p *core.Plan, remembered []core.Exclusion) *changeList {
 		}
 		r.userL = strings.ToLower(r.user + " " + c.Key + " " + c.User.User)
 		r.groupsL = strings.ToLower(strings.Join(c.Groups, "\x00") + "\x00" + c.Group)
-		r.actionL = string(c.Action) + " " + strings.ToLower(actionWords(c.Action))
+		// The header's words for the action ("leave org") find its rows.
+		r.actionL = string(c.Action) + " " + strings.ToLower(actionWords(c.Action)) + " " + shortWords[c.Action]
 		if held {
 			r.actionL += " withheld"
 		}

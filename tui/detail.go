@@ -13,6 +13,29 @@ import (
 )
 
 // detailLines renders the detail pane of the change under the cursor.
+// changeState says what becomes, or became, of change c (row i): its
+// outcome once this plan was applied, else the operator's decision.
+func (m *Model) changeState(i int, c *core.Change) string {
+	r := &m.review
+	if a := &m.apply; a.plan == m.plan && a.outcomes != nil {
+		res, ok := a.outcomes[c.ID]
+		switch {
+		case !ok:
+			return "- not sent"
+		case res.Outcome == core.OutcomeSucceeded:
+			return "✓ applied"
+		case res.Outcome == core.OutcomeFailed:
+			return strings.TrimSpace("✗ failed: " + res.Code + " " + res.Message)
+		}
+		return "- not sent (" + res.Message + ")"
+	}
+	st := r.list.state[i]
+	if st == rowIncluded && r.est.Excluded.Held[c.ID] {
+		return "- held back: its user's creation is excluded"
+	}
+	return st.mark() + " " + st.words()
+}
+
 func (m *Model) detailLines(w int) []string {
 	r := &m.review
 	i := r.current()
@@ -38,7 +61,7 @@ func (m *Model) detailLines(w int) []string {
 		}
 	}
 	add(m.st.title.Render(rw.user))
-	add(fmt.Sprintf("%s · org %s · %s %s", actionLabel(c.Action), c.Org, r.list.state[i].mark(), r.list.state[i].words()))
+	add(fmt.Sprintf("%s · org %s · %s", actionLabel(c.Action), c.Org, m.changeState(int(i), c)))
 	if c.Rule != "" {
 		para("Rule: ", c.Rule)
 	}
@@ -145,6 +168,11 @@ func hardWrap(s string, w int) []string {
 	var out []string
 	for ansi.StringWidth(s) > w {
 		cut := ansi.Truncate(s, w, "")
+		// Break JSON after a comma or a colon, so that a string or a key
+		// is never cut in two; only a longer token is cut.
+		if k := strings.LastIndexAny(cut, ",:"); k >= w/3 {
+			cut = cut[:k+1]
+		}
 		out = append(out, cut)
 		s = "  " + s[len(cut):]
 	}

@@ -4,6 +4,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 )
 
 // The messages of background runs. Each carries the ID of the run that
@@ -29,14 +30,13 @@ type (
 		plan     *core.Plan
 		list     *changeList
 		mappings []MappingRow
-		est      core.Estimate
+		est      Cost
 		err      error
 		stage    string // where err happened: fetch or plan
 	}
 	appliedMsg struct {
 		run int
-		res core.ApplyResult
-		err error
+		out *run.Outcome
 	}
 	explainedMsg struct {
 		run int
@@ -61,7 +61,7 @@ type (
 	}
 	estimateMsg struct {
 		run int
-		est core.Estimate
+		est Cost
 	}
 )
 

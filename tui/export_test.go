@@ -48,7 +48,10 @@ func (m *Model) DetailReady() bool {
 func (m *Model) Estimating() bool { return m.review.estimating }
 
 // Estimate is the review's current estimate.
-func (m *Model) Estimate() core.Estimate { return m.review.est }
+func (m *Model) Estimate() core.Estimate { return m.review.est.Estimate }
+
+// Cost is the review's current cost, with the effective exclusions.
+func (m *Model) Cost() Cost { return m.review.est }
 
 // Typing reports whether keys go to a text input.
 func (m *Model) Typing() bool { return m.typing() }
@@ -111,3 +114,6 @@ func (m *Model) SetProfile(p termenv.Profile) {
 	}
 	m.apply.bar = progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage(), progress.WithColorProfile(p))
 }
+
+// Plan is the plan under review.
+func (m *Model) Plan() *core.Plan { return m.plan }

@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -87,11 +89,24 @@ func (m *Model) fetchProgress(msg progressMsg) tea.Cmd {
 		found := false
 		for i := range m.fetch.orgs {
 			if m.fetch.orgs[i].Org == p.Org {
-				m.fetch.orgs[i], found = p, true
+				m.fetch.orgs[i], found = mergeAdobe(m.fetch.orgs[i], p), true
 			}
 		}
 		if !found {
 			m.fetch.orgs = append(m.fetch.orgs, p)
+			// The primary org first, then the others by name, whichever
+			// answered first.
+			slices.SortStableFunc(m.fetch.orgs, func(a, b core.Progress) int {
+				switch {
+				case a.Org == b.Org:
+					return 0
+				case a.Org == core.PrimaryOrg:
+					return -1
+				case b.Org == core.PrimaryOrg:
+					return 1
+				}
+				return strings.Compare(a.Org, b.Org)
+			})
 		}
 		if w := m.fetch.throttle; w != nil && (w.Org == "" || w.Org == p.Org) {
 			m.fetch.throttle = nil // a page arrived: the wait is over
@@ -100,6 +115,18 @@ func (m *Model) fetchProgress(msg progressMsg) tea.Cmd {
 		m.fetch.planning = true
 	}
 	return nil
+}
+
+// mergeAdobe folds an org's new progress report into the last one. The
+// user read and the group listing report separately: a group listing's
+// report (no users, no pages) must not wipe the users already read.
+func mergeAdobe(prev, p core.Progress) core.Progress {
+	if p.Users == 0 && p.Pages == 0 && p.PagesTotal == 0 {
+		prev.Groups = max(prev.Groups, p.Groups)
+		return prev
+	}
+	p.Groups = max(p.Groups, prev.Groups)
+	return p
 }
 
 func (m *Model) planReady(msg planReadyMsg) tea.Cmd {

@@ -7,16 +7,15 @@ import (
 	"time"
 
 	"github.com/usersync/usersync/core"
-	"github.com/usersync/usersync/tui/fake"
 )
 
-// TestFlow drives the console end to end through the fake backend: fetch,
+// TestFlow drives the console end to end through the real backend: fetch,
 // filter, exclude one change, approve the deletions by typing their number,
 // apply through a throttle wait, and read the summary.
 func TestFlow(t *testing.T) {
-	clock := fake.NewClock(fake.Epoch)
-	b := fake.New(fake.Config{Clock: clock, ThrottleRequest: 2, ThrottleWait: 42 * time.Second})
-	d := ready(t, b, clock, 80, 24)
+	e := newEnv(t, envOpts{wrap: throttleAction(2, "42")})
+	clock := e.clock
+	d := ready(t, e.b, clock, 80, 24)
 
 	d.press("/")
 	d.typ("group:design")
@@ -35,22 +34,22 @@ func TestFlow(t *testing.T) {
 		t.Fatalf("after space, excluded = %v; want only %d", got, excluded)
 	}
 	d.press("esc") // clear the filter
-	if d.m.Shown() != 18 {
-		t.Fatalf("after esc, shown = %d; want every change (18)", d.m.Shown())
+	if d.m.Shown() != 31 {
+		t.Fatalf("after esc, shown = %d; want every change (31)", d.m.Shown())
 	}
 
 	d.press("A")
 	open, need := d.m.Dialog()
-	if !open || need != 3 {
-		t.Fatalf("Dialog() = %v, %d; want open, 3 deletions to type", open, need)
+	if !open || need != 4 {
+		t.Fatalf("Dialog() = %v, %d; want open, 4 deletions to type", open, need)
 	}
-	d.typ("2")
+	d.typ("3")
 	d.press("enter")
 	if open, _ := d.m.Dialog(); !open || d.screen() != "Review" {
 		t.Fatalf("typing the wrong number approved the plan")
 	}
 	d.press("backspace")
-	d.typ("3")
+	d.typ("4")
 	d.press("enter")
 	if d.screen() != "Apply" {
 		t.Fatalf("screen = %s after approval; want Apply", d.screen())
@@ -58,21 +57,21 @@ func TestFlow(t *testing.T) {
 
 	d.until("the throttle wait", func() bool { _, th, _ := d.m.Applying(); return th })
 	view := d.m.View()
-	if !strings.Contains(view, "waiting 42s (429 Retry-After") {
+	if !strings.Contains(view, "waiting 42s (throttled by the server: HTTP 429") {
 		t.Errorf("apply view during the wait lacks the countdown:\n%s", view)
 	}
-	clock.Advance(20 * time.Second)
+	d.advance(20 * time.Second)
 	if view := d.m.View(); !strings.Contains(view, "waiting 22s") {
 		t.Errorf("countdown after 20s does not say 22s:\n%s", view)
 	}
-	clock.Advance(22 * time.Second)
+	d.advance(22 * time.Second)
 	d.until("the summary", func() bool { return d.screen() == "Summary" })
 
 	res := d.m.ApplyResult()
 	if res == nil || res.Cancelled {
 		t.Fatalf("ApplyResult() = %+v; want a finished apply", res)
 	}
-	if slices.Contains(b.Applied(), excluded) {
+	if slices.Contains(succeeded(res), excluded) {
 		t.Errorf("excluded change %d was applied", excluded)
 	}
 	var failed []core.ChangeResult
@@ -81,15 +80,17 @@ func TestFlow(t *testing.T) {
 			failed = append(failed, r)
 		}
 	}
-	if len(failed) != 1 || failed[0].Code != "error.user.invalid_country" {
-		t.Errorf("failures = %+v; want finn's invalid country", failed)
+	// Finn's domain is not claimed by the org: his creation fails, and
+	// with it the group add of the same command.
+	if len(failed) != 2 || failed[0].Code != "error.domain.trust.nonexistent" {
+		t.Errorf("failures = %+v; want finn's create refused for his domain", failed)
 	}
-	if got, want := len(b.Applied()), 18-1-1; got != want {
+	if got, want := len(succeeded(res)), 31-1-2; got != want {
 		t.Errorf("applied %d changes; want %d (all but the excluded and the failed)", got, want)
 	}
-	d.until("the history", func() bool { runs, _ := d.m.Runs(); return len(runs) == 2 })
+	d.until("the history", func() bool { runs, _ := d.m.Runs(); return len(runs) == 1 })
 	view = d.m.View()
-	for _, want := range []string{"✓ 16 succeeded", "✗ 1 failed", "1 excluded", "error.user.invalid_country", "console"} {
+	for _, want := range []string{"✓ 28 succeeded", "✗ 2 failed", "1 excluded", "error.domain.trust", "console", "exit code 3"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("summary lacks %q:\n%s", want, view)
 		}

@@ -9,10 +9,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/usersync/usersync/core"
-	"github.com/usersync/usersync/tui/fake"
 )
+
+// testdata is absolute: the tests' environments change directory.
+var testdata = func() string {
+	p, err := filepath.Abs("testdata")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (and the captures in docs/console.md)")
 
@@ -23,7 +29,7 @@ func golden(t *testing.T, d *driver, name string) {
 	t.Helper()
 	d.until("the estimate and the detail", func() bool { return !d.m.Estimating() && d.m.DetailReady() })
 	got := d.m.View() + "\n"
-	path := filepath.Join("testdata", name+".golden")
+	path := filepath.Join(testdata, name+".golden")
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -51,7 +57,7 @@ func golden(t *testing.T, d *driver, name string) {
 
 type scene struct {
 	name string
-	cfg  fake.Config
+	cfg  envOpts
 	w, h int
 	// setup drives the console from the review (or, with fetchOnly, from
 	// the start) to the state to capture.
@@ -65,12 +71,11 @@ func scenes() []scene {
 		w, h   int
 	}{{"80x24", 80, 24}, {"120x40", 120, 40}}
 	base := []scene{
-		{name: "fetch_throttled", cfg: fake.Config{FetchThrottle: true}, fetchOnly: true, setup: func(d *driver) {
+		{name: "fetch_throttled", cfg: envOpts{wrap: throttleFirstRead("42"), primaryOnly: true}, fetchOnly: true, setup: func(d *driver) {
 			d.until("the fetch throttle", func() bool { _, th, _ := d.m.FetchState(); return th })
-			d.clock.Advance(12 * time.Second)
+			d.advance(12 * time.Second)
 		}},
-		{name: "fetch_error", cfg: fake.Config{FetchErr: core.Errorf(core.CodeUnauthenticated, "ims token",
-			"the server refused the client credentials (400 invalid_client)")}, fetchOnly: true, setup: func(d *driver) {
+		{name: "fetch_error", cfg: envOpts{secret: "not-the-secret", primaryOnly: true}, fetchOnly: true, setup: func(d *driver) {
 			d.until("the fetch error", func() bool { _, _, err := d.m.FetchState(); return err != nil })
 		}},
 		{name: "review", setup: func(d *driver) {}},
@@ -80,8 +85,8 @@ func scenes() []scene {
 			d.press("enter", "down", "space", "down")
 		}},
 		{name: "review_detail", setup: func(d *driver) { d.press("down", "down", "enter") }},
-		{name: "review_limit", cfg: fake.Config{LimitExceeded: true, TestMode: true}, setup: func(d *driver) { d.press("G") }},
-		{name: "review_approve", setup: func(d *driver) { d.press("A"); d.typ("3") }},
+		{name: "review_limit", cfg: envOpts{limit: "2", testMode: true}, setup: func(d *driver) { d.press("G") }},
+		{name: "review_approve", setup: func(d *driver) { d.press("A"); d.typ("4") }},
 		{name: "review_help", setup: func(d *driver) { d.press("?") }},
 		{name: "mappings", setup: func(d *driver) { d.press("3") }},
 		{name: "explain", setup: func(d *driver) {
@@ -90,18 +95,18 @@ func scenes() []scene {
 			d.press("enter")
 			d.until("the explanation", func() bool { return d.m.Explained() != nil })
 		}},
-		{name: "apply_throttled", cfg: fake.Config{ThrottleRequest: 2}, setup: func(d *driver) {
+		{name: "apply_throttled", cfg: envOpts{wrap: throttleAction(2, "42")}, setup: func(d *driver) {
 			d.press("A")
-			d.typ("3")
+			d.typ("4")
 			d.press("enter")
 			d.until("the throttle wait", func() bool { _, th, _ := d.m.Applying(); return th })
-			d.clock.Advance(5 * time.Second)
+			d.advance(5 * time.Second)
 		}},
 		{name: "summary", setup: func(d *driver) {
 			d.press("A")
-			d.typ("3")
+			d.typ("4")
 			d.press("enter")
-			d.until("the history", func() bool { runs, _ := d.m.Runs(); return d.screen() == "Summary" && len(runs) == 2 })
+			d.until("the history", func() bool { runs, _ := d.m.Runs(); return d.screen() == "Summary" && len(runs) == 1 })
 		}},
 		{name: "history_run", setup: func(d *driver) {
 			d.press("6")
@@ -122,13 +127,11 @@ func scenes() []scene {
 	return out
 }
 
-// start drives a fresh console on the fake backend into the scene.
+// start drives a fresh console on the real backend into the scene.
 func (s scene) start(t *testing.T) *driver {
 	t.Helper()
-	clock := fake.NewClock(fake.Epoch)
-	cfg := s.cfg
-	cfg.Clock = clock
-	b := fake.New(cfg)
+	e := newEnv(t, s.cfg)
+	b, clock := e.b, e.clock
 	var d *driver
 	if s.fetchOnly {
 		d = newDriver(t, b, clock, s.w, s.h)

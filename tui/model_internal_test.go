@@ -12,9 +12,11 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 )
 
-// stub is a Backend that does nothing, for tests of the model's own logic.
+// stub is a Backend that holds nothing and does nothing, for tests of the
+// model's own logic (stale messages, countdowns, parsing).
 type stub struct{}
 
 func (stub) Fetch(context.Context, core.Reporter) (*core.Snapshot, error) {
@@ -22,13 +24,13 @@ func (stub) Fetch(context.Context, core.Reporter) (*core.Snapshot, error) {
 }
 func (stub) Plan(context.Context, *core.Snapshot) (*core.Plan, error)    { return &core.Plan{}, nil }
 func (stub) Mappings(*core.Snapshot, *core.Plan) []MappingRow            { return nil }
-func (stub) Estimate(*core.Plan, map[int]bool) core.Estimate             { return core.Estimate{} }
+func (stub) Estimate(*core.Plan, map[int]bool) Cost                      { return Cost{} }
 func (stub) Detail(*core.Snapshot, *core.Plan, core.Change) ChangeDetail { return ChangeDetail{} }
 func (stub) Explain(context.Context, *core.Snapshot, string) (*core.Explanation, error) {
 	return &core.Explanation{}, nil
 }
-func (stub) Apply(context.Context, *core.Plan, map[int]bool, core.Reporter) (core.ApplyResult, error) {
-	return core.ApplyResult{}, nil
+func (stub) Apply(context.Context, *core.Plan, map[int]bool, core.Reporter) *run.Outcome {
+	return &run.Outcome{}
 }
 func (stub) History(context.Context) ([]RunSummary, error)   { return nil, nil }
 func (stub) Run(context.Context, string) (*RunDetail, error) { return nil, nil }
@@ -79,8 +81,8 @@ func TestStaleMessagesDropped(t *testing.T) {
 	if m.review.haveDetail {
 		t.Errorf("a stale detail was shown")
 	}
-	m.review.estRun, m.review.est = 21, core.Estimate{Requests: 5}
-	m.Update(estimateMsg{run: 18, est: core.Estimate{Requests: 99}})
+	m.review.estRun, m.review.est = 21, Cost{Estimate: core.Estimate{Requests: 5}}
+	m.Update(estimateMsg{run: 18, est: Cost{Estimate: core.Estimate{Requests: 99}}})
 	if m.review.est.Requests != 5 {
 		t.Errorf("a stale estimate replaced the current one")
 	}

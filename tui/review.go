@@ -19,7 +19,7 @@ import (
 // and marked by the operator, and the approval dialog.
 type reviewState struct {
 	list *changeList
-	est  core.Estimate
+	est  Cost
 	// estRun is the estimate being computed; estimating is set until it
 	// arrives.
 	estRun     int
@@ -76,7 +76,7 @@ func (r *reviewState) init(st styles) {
 	r.detailRow = -1
 }
 
-func (r *reviewState) load(l *changeList, est core.Estimate) {
+func (r *reviewState) load(l *changeList, est Cost) {
 	in := r.input
 	in.Reset()
 	in.Blur()
@@ -419,7 +419,7 @@ func (m *Model) openApprove() {
 	}
 	d := &approveDialog{need: r.list.removals}
 	if d.need > 0 {
-		d.input = newInput(m.st, "Accounts: ", "")
+		d.input = newInput(m.st, "Number of accounts leaving: ", "")
 		d.input.CharLimit = 12
 		d.input.Focus()
 	}
@@ -540,8 +540,10 @@ func (m *Model) reviewHead(w int) []string {
 		line += " · by org: " + strings.Join(os, ", ")
 	}
 	ls := wrapSegments(line, w)
+	// The counts are the run engine's effective exclusions, held
+	// dependents included: what the apply will send.
 	cost := fmt.Sprintf("To send: %s changes in %s requests, ≈%s at %s",
-		num(l.included()), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(estRate(r.est)))
+		num(r.est.ToSend(p)), num(r.est.Requests), fmtDuration(r.est.Duration), rateWords(estRate(r.est.Estimate)))
 	if r.estimating {
 		cost = fmt.Sprintf("To send: %s changes · estimating the requests…", num(l.included()))
 	}
@@ -550,6 +552,9 @@ func (m *Model) reviewHead(w int) []string {
 		if l.remembered > 0 {
 			cost += fmt.Sprintf(" (%s remembered)", num(l.remembered))
 		}
+	}
+	if n := len(r.est.Excluded.Held); n > 0 && !r.estimating {
+		cost += fmt.Sprintf(" · %s held with them", num(n))
 	}
 	ls = append(ls, wrapSegments(cost, w)...)
 	if p.TestMode {
@@ -653,11 +658,21 @@ func (m *Model) tableLines(w, h int) []string {
 		r.offset = r.cursor - rows + 1
 	}
 	r.offset = max(0, min(r.offset, len(v)-rows))
-	const actionW, orgW = 13, 9
+	const actionW = 13
+	orgW := 9
+	if len(m.plan.Orgs) < 2 {
+		orgW = 0 // one org: the column would say the same on every row
+	}
 	flex := max(w-4-actionW-orgW-3, 10)
-	userW := flex * 11 / 20
+	// The user column is what the operator reads first: it gets room for
+	// a whole email (up to 30 cells) before the summary does.
+	userW := min(max(flex*11/20, 30), flex-6)
 	whatW := flex - userW
-	ls := []string{m.st.header.Render(fit(fmt.Sprintf("    %-*s %-*s %-*s %s", actionW, "ACTION", userW, "USER", orgW, "ORG", "WHAT"), w))}
+	head := fmt.Sprintf("    %-*s %-*s %-*s %s", actionW, "ACTION", userW, "USER", orgW, "ORG", "WHAT")
+	if orgW == 0 {
+		head = fmt.Sprintf("    %-*s %-*s %s", actionW, "ACTION", userW, "USER", "WHAT")
+	}
+	ls := []string{m.st.header.Render(fit(head, w))}
 	if len(v) == 0 {
 		if len(l.rows) == 0 {
 			return append(ls, "  Nothing to do: the directory and Adobe agree.")
@@ -678,8 +693,11 @@ func (m *Model) tableLines(w, h int) []string {
 		if k == r.cursor {
 			cur = "›"
 		}
-		line := cur + " " + l.state[i].mark() + " " + fit(label, actionW) + " " + fit(rw.user, userW) + " " +
-			fit(rw.c.Org, orgW) + " " + fit(rw.summary, whatW)
+		line := cur + " " + l.state[i].mark() + " " + fit(label, actionW) + " " + fit(rw.user, userW) + " "
+		if orgW > 0 {
+			line += fit(rw.c.Org, orgW) + " "
+		}
+		line += fit(rw.summary, whatW)
 		switch {
 		case k == r.cursor:
 			line = m.st.cursor.Render(line)
@@ -698,9 +716,13 @@ func (m *Model) dialogView(w int) []string {
 	ls := []string{"", m.st.title.Render("Approve and apply")}
 	orgs := strings.Join(m.plan.Orgs, ", ")
 	ls = append(ls, wrap(fmt.Sprintf("Send %s changes to %s in %s requests (%s commands), about %s at Adobe's rate limit.",
-		num(l.included()), orgs, num(r.est.Requests), num(r.est.Commands), fmtDuration(r.est.Duration)), w-2)...)
+		num(r.est.ToSend(m.plan)), orgs, num(r.est.Requests), num(r.est.Commands), fmtDuration(r.est.Duration)), w-2)...)
 	if n := l.excluded + l.remembered; n > 0 {
-		ls = append(ls, fmt.Sprintf("%s excluded changes are not sent; they are recorded with the run.", num(n)))
+		held := ""
+		if h := len(r.est.Excluded.Held); h > 0 {
+			held = fmt.Sprintf(" (and %s changes held with them)", num(h))
+		}
+		ls = append(ls, wrap(fmt.Sprintf("%s excluded changes%s are not sent; they are recorded with the run.", num(n), held), w-2)...)
 	}
 	if m.plan.TestMode {
 		ls = append(ls, "Test mode: Adobe checks the commands but changes nothing.")
@@ -713,7 +735,21 @@ func (m *Model) dialogView(w int) []string {
 	if l.deletions > 0 {
 		s += fmt.Sprintf(", %s of them deleted for good", num(l.deletions))
 	}
-	ls = append(ls, m.st.warn.Render(s+"."))
+	ls = append(ls, m.st.warn.Render(s+":"))
+	// Name them: the number to type is a count of these accounts.
+	var leaving []string
+	for i, rw := range l.rows {
+		if l.state[i] == rowIncluded && removesAccount(rw.c.Action) {
+			leaving = append(leaving, fmt.Sprintf("%s (%s)", rw.user, actionLabel(rw.c.Action)))
+		}
+	}
+	const show = 5
+	for _, u := range leaving[:min(len(leaving), show)] {
+		ls = append(ls, "  "+fit(u, w-4))
+	}
+	if len(leaving) > show {
+		ls = append(ls, fmt.Sprintf("  … and %s more (/action:leave lists them)", num(len(leaving)-show)))
+	}
 	ls = append(ls, fmt.Sprintf("Type %d and press enter to approve, or esc to go back.", d.need))
 	ls = append(ls, d.input.View())
 	if d.err != "" {

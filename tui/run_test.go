@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/usersync/usersync/tui"
-	"github.com/usersync/usersync/tui/fake"
 )
 
 // syncBuffer is a bytes.Buffer safe for the program's writer and the
@@ -51,9 +50,9 @@ func TestRunQuits(t *testing.T) {
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- tui.Run(context.Background(), fake.New(fake.Config{}), tui.Options{Title: "demo", Input: in, Output: out, NoColor: true})
+		done <- tui.Run(context.Background(), newEnv(t, envOpts{}).b, tui.Options{Title: "demo", Input: in, Output: out, NoColor: true})
 	}()
-	waitOutput(t, out, "18 changes")
+	waitOutput(t, out, "31 changes")
 	if _, err := inw.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +73,15 @@ func TestRunQuits(t *testing.T) {
 // that Run returns only after the request in flight has been answered.
 func TestRunQuitDuringApplyWaitsForRequest(t *testing.T) {
 	hold := make(chan struct{})
-	b := fake.New(fake.Config{Hold: hold, LimitExceeded: true})
+	e := newEnv(t, envOpts{wrap: gateActions(hold), limit: "2"})
+	b := e.b
 	in, inw := io.Pipe()
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- tui.Run(context.Background(), b, tui.Options{Input: in, Output: out, NoColor: true})
 	}()
-	waitOutput(t, out, "15 changes")
+	waitOutput(t, out, "27 changes")
 	inw.Write([]byte("A"))
 	waitOutput(t, out, "Apply now?")
 	inw.Write([]byte("y"))
@@ -105,8 +105,17 @@ func TestRunQuitDuringApplyWaitsForRequest(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after the apply stopped")
 	}
-	if got := len(b.Applied()); got != 2 {
-		t.Errorf("%d changes applied; want the 2 of the request in flight", got)
+	o := b.Outcome()
+	if o == nil {
+		t.Fatal("no outcome after the apply stopped")
+	}
+	// The secondary org's request, then the primary's first, held in
+	// flight while the console quits.
+	if got := e.actionRequests(t); o.Summary.Requests != got || got != 2 {
+		t.Errorf("the run counts %d requests and the servers %d; want 2", o.Summary.Requests, got)
+	}
+	if o.Summary.Succeeded == 0 || o.Summary.NotSent == 0 || o.Resume == "" {
+		t.Errorf("summary %+v, resume %q; want some applied, some not sent, and the command that finishes the run", o.Summary, o.Resume)
 	}
 }
 
@@ -117,9 +126,9 @@ func TestRunContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- tui.Run(ctx, fake.New(fake.Config{}), tui.Options{Input: in, Output: out, NoColor: true})
+		done <- tui.Run(ctx, newEnv(t, envOpts{}).b, tui.Options{Input: in, Output: out, NoColor: true})
 	}()
-	waitOutput(t, out, "18 changes")
+	waitOutput(t, out, "31 changes")
 	cancel()
 	select {
 	case err := <-done:

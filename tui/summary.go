@@ -133,18 +133,27 @@ func (m *Model) summaryKey(msg tea.KeyMsg) tea.Cmd {
 // thisRun renders the counters of the apply made in this session.
 func (m *Model) thisRun(w int) []string {
 	a := &m.apply
-	if a.res == nil || m.plan == nil {
+	if a.out == nil || a.out.Plan == nil {
 		return []string{"No apply in this session yet."}
 	}
-	c := m.plan.Counters
+	o := a.out
+	s := o.Summary
+	c := s.Counters
 	head := "This run"
+	if o.Run.ID != "" {
+		head += " " + o.Run.ID
+	}
 	if a.res.Cancelled {
 		head += " (cancelled: the journal says what was sent)"
 	}
-	if m.plan.TestMode {
+	if o.Plan.TestMode {
 		head += " (test mode)"
 	}
-	ls := []string{m.st.bold.Render(head)}
+	if o.Plan != m.plan {
+		// A fetch since made a new plan; this summary is of the old one.
+		head += " · an earlier plan"
+	}
+	ls := []string{m.st.bold.Render(head) + m.st.dim.Render(fmt.Sprintf(" · exit code %d", o.Run.ExitCode))}
 	ls = append(ls, wrap(fmt.Sprintf("Directory users read %s · selected %s · Adobe users read %s · unchanged %s",
 		num(c.DirectoryUsersRead), num(c.DirectoryUsersSelected), num(c.AdobeUsersRead), num(c.Unchanged)), w)...)
 	line := fmt.Sprintf("Created %s · updated %s · user groups created %s", num(c.Created), num(c.Updated), num(c.GroupsCreated))
@@ -152,15 +161,36 @@ func (m *Model) thisRun(w int) []string {
 		line += fmt.Sprintf(" · Adobe-only users processed %s", num(c.StraysProcessed))
 	}
 	ls = append(ls, wrap(line, w)...)
-	notSent := len(a.res.NotSent)
-	ls = append(ls, fmt.Sprintf("Requests %s · ✓ %s succeeded · ✗ %s failed · %s excluded · %s not sent",
-		num(a.res.Requests), num(a.ok), num(a.failed), num(a.excluded), num(notSent)))
+	excl := fmt.Sprintf("%s excluded", num(s.Excluded))
+	if s.Held > 0 {
+		excl += fmt.Sprintf(" (+%s held with them)", num(s.Held))
+	}
+	ls = append(ls, wrap(fmt.Sprintf("Requests %s · ✓ %s succeeded · ✗ %s failed · %s · %s not sent",
+		num(s.Requests), num(s.Succeeded), num(s.Failed), excl, num(s.NotSent)), w)...)
+	if s.AlreadyDone > 0 {
+		ls = append(ls, fmt.Sprintf("%s changes were applied by the run this one resumed.", num(s.AlreadyDone)))
+	}
 	if a.err != nil {
 		ls = append(ls, m.st.bad.Render("✗ "+a.err.Error()))
 	}
-	for _, o := range m.plan.Orgs {
-		if st, ok := a.res.Orgs[o]; ok {
-			ls = append(ls, fmt.Sprintf("  org %s: %s actions, %s succeeded, %s failed", o, num(st.Total), num(st.Success), num(st.Errors)))
+	if o.Result.Cancelled && s.NotSent > 0 {
+		ls = append(ls, m.st.warn.Render(fmt.Sprintf("Stopped: %s.", s.Sent())))
+		if o.Resume != "" {
+			ls = append(ls, m.st.warn.Render("To finish the run: "+o.Resume))
+		}
+	}
+	if n := len(s.Withheld); n > 0 {
+		ls = append(ls, m.st.warn.Render(fmt.Sprintf("Withheld by the safety limit (%s, not sent):", num(n))))
+		for _, c := range s.Withheld[:min(n, 3)] {
+			ls = append(ls, "  ! "+changeUser(&c)+" · "+actionLabel(c.Action))
+		}
+		if n > 3 {
+			ls = append(ls, fmt.Sprintf("  … and %s more (usersync show %s)", num(n-3), o.Run.ID))
+		}
+	}
+	for _, org := range o.Plan.Orgs {
+		if st, ok := a.res.Orgs[org]; ok {
+			ls = append(ls, fmt.Sprintf("  org %s: %s actions, %s succeeded, %s failed", org, num(st.Total), num(st.Success), num(st.Errors)))
 		}
 	}
 	if n := len(a.failures); n > 0 {

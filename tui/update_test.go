@@ -8,24 +8,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/usersync/usersync/core"
-	"github.com/usersync/usersync/tui/fake"
 )
 
-func start(t *testing.T, cfg fake.Config) (*driver, *fake.Backend) {
-	t.Helper()
-	clock := fake.NewClock(fake.Epoch)
-	cfg.Clock = clock
-	b := fake.New(cfg)
-	return ready(t, b, clock, 80, 24), b
-}
-
 func TestFetchErrorThenRetry(t *testing.T) {
-	clock := fake.NewClock(fake.Epoch)
-	b := fake.New(fake.Config{Clock: clock, FetchErr: core.Errorf(core.CodeUnavailable, "ldap dial", "connection refused")})
-	d := newDriver(t, b, clock, 80, 24)
+	e := newEnv(t, envOpts{secret: "not-the-secret"})
+	d := newDriver(t, e.b, e.clock, 80, 24)
 	d.until("the error", func() bool { _, _, err := d.m.FetchState(); return err != nil })
 	view := d.m.View()
-	for _, want := range []string{"✗ The fetch failed", "ldap dial: connection refused", "What to fix: A side could not be reached", "Press r"} {
+	for _, want := range []string{"✗ The fetch failed", "invalid_client", "What to fix: Check the credentials", "Press r"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("fetch error view lacks %q:\n%s", want, view)
 		}
@@ -42,14 +32,14 @@ func TestFetchErrorThenRetry(t *testing.T) {
 }
 
 func TestFetchThrottleCountdown(t *testing.T) {
-	clock := fake.NewClock(fake.Epoch)
-	b := fake.New(fake.Config{Clock: clock, FetchThrottle: true, ThrottleWait: 30 * time.Second})
-	d := newDriver(t, b, clock, 80, 24)
+	e := newEnv(t, envOpts{wrap: throttleFirstRead("30")})
+	clock := e.clock
+	d := newDriver(t, e.b, clock, 80, 24)
 	d.until("the throttle", func() bool { _, th, _ := d.m.FetchState(); return th })
-	if v := d.m.View(); !strings.Contains(v, "waiting 30s (429 Retry-After, org primary") {
+	if v := d.m.View(); !strings.Contains(v, "waiting 30s (throttled by the server: HTTP 429, org primary") {
 		t.Errorf("fetch view lacks the countdown:\n%s", v)
 	}
-	clock.Advance(30 * time.Second)
+	d.advance(30 * time.Second)
 	d.until("the review", func() bool { return d.screen() == "Review" })
 	if _, th, _ := d.m.FetchState(); th {
 		t.Errorf("throttle still shown after the fetch")
@@ -57,7 +47,7 @@ func TestFetchThrottleCountdown(t *testing.T) {
 }
 
 func TestReviewNavigation(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	first := d.m.CursorChange().ID
 	d.press("j", "j")
 	if got := d.m.CursorChange(); got.ID == first {
@@ -98,19 +88,19 @@ func TestReviewFilter(t *testing.T) {
 		query string
 		want  int
 	}{
-		{"", 18},
-		{"ana", 2}, // ana.ruiz and hana.sato
-		{"user:ana.r", 1},
-		{"action:delete", 3},
-		{"action:create", 10}, // create and create_group
-		{"org:secondary", 2},
-		{"group:design", 5},
-		{"group:design action:create", 4},
-		{"example.org", 17},
+		{"", 31},
+		{"ana", 4}, // ana.ruiz and hana.sato: a create and a group add each
+		{"user:ana.r", 2},
+		{"action:delete", 4},
+		{"action:create", 13}, // create and create_group
+		{"org:secondary", 4},
+		{"group:design", 6},
+		{"group:design action:add", 5},
+		{"example.org", 27},
 		{"is:excluded", 0},
 		{"nobody", 0},
 	}
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	for _, tt := range tests {
 		d.press("/")
 		d.typ(tt.query)
@@ -121,7 +111,7 @@ func TestReviewFilter(t *testing.T) {
 			t.Errorf("filter %q shows %d; want %d (%v)", tt.query, got, tt.want, d.m.ShownUsers())
 		}
 		d.press("esc")
-		if d.m.Typing() || d.m.Shown() != 18 {
+		if d.m.Typing() || d.m.Shown() != 31 {
 			t.Errorf("esc after %q: typing %v, shown %d; want the whole plan", tt.query, d.m.Typing(), d.m.Shown())
 		}
 	}
@@ -129,7 +119,7 @@ func TestReviewFilter(t *testing.T) {
 	d.press("/")
 	d.typ("ana")
 	d.press("backspace", "backspace", "backspace")
-	if d.m.Shown() != 18 {
+	if d.m.Shown() != 31 {
 		t.Errorf("after erasing the query, shown = %d; want 18", d.m.Shown())
 	}
 	// Keys typed into the filter are not commands.
@@ -140,7 +130,8 @@ func TestReviewFilter(t *testing.T) {
 }
 
 func TestReviewExclude(t *testing.T) {
-	d, b := start(t, fake.Config{})
+	d, e := start(t, envOpts{})
+	b := e.b
 	before := d.m.Estimate()
 	d.press("space")
 	id := d.m.CursorChange().ID
@@ -157,8 +148,8 @@ func TestReviewExclude(t *testing.T) {
 	d.press("/")
 	d.typ("action:delete")
 	d.press("enter", "a")
-	if got := len(d.m.Excluded()); got != 3 {
-		t.Errorf("a on 3 shown deletions excluded %d", got)
+	if got := len(d.m.Excluded()); got != 4 {
+		t.Errorf("a on 4 shown deletions excluded %d", got)
 	}
 	if v := d.m.View(); strings.Contains(v, "ACCOUNTS LEAVE") {
 		t.Errorf("deletion banner still shown with every deletion excluded:\n%s", v)
@@ -200,9 +191,9 @@ func TestReviewExclude(t *testing.T) {
 }
 
 func TestRememberedExclusionsApplyOnNextFetch(t *testing.T) {
-	clock := fake.NewClock(fake.Epoch)
-	b := fake.New(fake.Config{Clock: clock})
-	if err := b.RememberExclusion(core.Exclusion{Org: core.PrimaryOrg, Key: "federatedID,zoe.adams@example.org,"}); err != nil {
+	e := newEnv(t, envOpts{})
+	b, clock := e.b, e.clock
+	if err := b.RememberExclusion(core.Exclusion{Org: core.PrimaryOrg, Key: "federatedID,zoe.adams@example.org,,zoe.adams@example.org"}); err != nil {
 		t.Fatal(err)
 	}
 	d := ready(t, b, clock, 80, 24)
@@ -220,7 +211,7 @@ func TestRememberedExclusionsApplyOnNextFetch(t *testing.T) {
 }
 
 func TestApproveWithoutDeletions(t *testing.T) {
-	d, _ := start(t, fake.Config{LimitExceeded: true})
+	d, _ := start(t, envOpts{limit: "2"})
 	d.press("A")
 	if open, need := d.m.Dialog(); !open || need != 0 {
 		t.Fatalf("Dialog() = %v, %d; want a y/N question", open, need)
@@ -251,7 +242,7 @@ func TestApproveWithoutDeletions(t *testing.T) {
 }
 
 func TestApproveNothing(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	d.press("a", "A")
 	if open, _ := d.m.Dialog(); open || !strings.Contains(d.m.Status(), "Nothing to apply") {
 		t.Errorf("A with everything excluded: dialog %v, status %q", open, d.m.Status())
@@ -259,7 +250,7 @@ func TestApproveNothing(t *testing.T) {
 }
 
 func TestMappingsKeys(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	d.press("3")
 	if d.screen() != "Mappings" {
 		t.Fatalf("3: screen %s", d.screen())
@@ -281,7 +272,7 @@ func TestMappingsKeys(t *testing.T) {
 }
 
 func TestExplainKeys(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	d.press("4")
 	if d.screen() != "Explain" || !d.m.Typing() {
 		t.Fatalf("4: screen %s, typing %v; want the explain input focused", d.screen(), d.m.Typing())
@@ -289,7 +280,7 @@ func TestExplainKeys(t *testing.T) {
 	d.typ("ben.okafor@example.org")
 	d.press("enter")
 	d.until("the explanation", func() bool { return d.m.Explained() != nil })
-	if v := d.m.View(); !strings.Contains(v, "selection") || !strings.Contains(v, "+ create") {
+	if v := d.m.View(); !strings.Contains(v, "selection") || !strings.Contains(v, "no such account") {
 		t.Errorf("explain view:\n%s", v)
 	}
 	d.press("/")
@@ -316,7 +307,7 @@ func TestExplainKeys(t *testing.T) {
 
 func TestApplyCancel(t *testing.T) {
 	gate := make(chan struct{})
-	d, b := start(t, fake.Config{Gate: gate, LimitExceeded: true})
+	d, e := start(t, envOpts{wrap: gateActions(gate), limit: "2"})
 	d.press("A", "y")
 	gate <- struct{}{} // the first request goes out
 	d.until("the first result", func() bool {
@@ -334,8 +325,12 @@ func TestApplyCancel(t *testing.T) {
 	if !res.Cancelled || len(res.NotSent) == 0 {
 		t.Errorf("result = %+v; want cancelled with changes not sent", res)
 	}
-	if got := len(b.Applied()); got != 2 {
-		t.Errorf("applied %d changes; want the 2 of the first request", got)
+	o := e.b.Outcome()
+	if got := e.actionRequests(t); o.Summary.Requests != got {
+		t.Errorf("the run counts %d requests, the servers %d", o.Summary.Requests, got)
+	}
+	if got := len(succeeded(res)); got != o.Summary.Succeeded || got == 0 {
+		t.Errorf("%d changes succeeded; the summary says %d", got, o.Summary.Succeeded)
 	}
 	if v := d.m.View(); !strings.Contains(v, "cancelled") {
 		t.Errorf("summary does not say the run was cancelled:\n%s", v)
@@ -344,7 +339,7 @@ func TestApplyCancel(t *testing.T) {
 
 func TestQuitConfirmDuringApply(t *testing.T) {
 	gate := make(chan struct{})
-	d, _ := start(t, fake.Config{Gate: gate, LimitExceeded: true})
+	d, _ := start(t, envOpts{wrap: gateActions(gate), limit: "2"})
 	d.press("A", "y", "q")
 	if !d.m.ConfirmingQuit() {
 		t.Fatalf("q during an apply did not ask")
@@ -364,7 +359,7 @@ func TestQuitConfirmDuringApply(t *testing.T) {
 }
 
 func TestQuitWithoutApply(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	d.press("q")
 	d.until("quit", func() bool { return d.quit() })
 }
@@ -372,7 +367,7 @@ func TestQuitWithoutApply(t *testing.T) {
 // TestKeysArrivingTogether checks that runes read in one go ("2e", as a
 // script or a fast typist sends them) act as separate keys.
 func TestKeysArrivingTogether(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	d.press("3")
 	d.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2G")})
 	if d.screen() != "Review" || d.m.CursorChange().User.Email != "zoe.adams@example.org" {
@@ -381,7 +376,7 @@ func TestKeysArrivingTogether(t *testing.T) {
 }
 
 func TestHelpAndTabs(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	d.press("?")
 	if d.screen() != "Help" {
 		t.Fatalf("?: screen %s", d.screen())
@@ -416,7 +411,7 @@ func TestHelpAndTabs(t *testing.T) {
 // TestResize checks that every screen fills the terminal exactly, at any
 // size, and never panics on tiny ones.
 func TestResize(t *testing.T) {
-	d, _ := start(t, fake.Config{})
+	d, _ := start(t, envOpts{})
 	for _, sz := range [][2]int{{80, 24}, {60, 20}, {132, 50}, {20, 5}, {1, 1}} {
 		d.update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		for _, k := range []string{"1", "2", "3", "4", "esc", "6", "?", "esc"} {
@@ -436,5 +431,22 @@ func TestResize(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFilterByHeaderWords: every action the review's header counts can be
+// found with /action: and the header's own word for it.
+func TestFilterByHeaderWords(t *testing.T) {
+	d, _ := start(t, envOpts{})
+	for _, tt := range []struct {
+		query string
+		want  int
+	}{{"action:delete", 4}, {"action:update", 2}, {"action:+groups", 11}, {"action:new groups", 2}} {
+		d.press("/")
+		d.typ(tt.query)
+		if got := d.m.Shown(); got != tt.want {
+			t.Errorf("filter %q shows %d; want %d", tt.query, got, tt.want)
+		}
+		d.press("esc")
 	}
 }

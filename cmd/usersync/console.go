@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"sync"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 	"github.com/usersync/usersync/store"
 	"github.com/usersync/usersync/tui"
+	"github.com/usersync/usersync/tui/live"
 )
 
 func cmdConsole(ctx context.Context, e *env, args []string) int {
@@ -32,7 +32,6 @@ func cmdConsole(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
-	p.args = args
 	return p.console(ctx, e, sf.ConfigPath())
 }
 
@@ -46,8 +45,14 @@ func (p *pipeline) console(ctx context.Context, e *env, title string) int {
 		return fatal(e, err)
 	}
 	defer db.Close()
-	b := &consoleBackend{p: p, db: db}
-	if err := tui.Run(ctx, b, tui.Options{Title: title, AltScreen: true, NoColor: e.getenv("NO_COLOR") != ""}); err != nil {
+	b := p.consoleBackend(db)
+	err = tui.Run(ctx, b, tui.Options{Title: title, AltScreen: true, NoColor: e.getenv("NO_COLOR") != ""})
+	code := exitOK
+	if o := b.Outcome(); o != nil {
+		code = exitCode(o, false)
+		reportConsoleRun(e, o, code)
+	}
+	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			// SIGINT or SIGTERM: the console finished the request in
 			// flight; the journal says what was sent.
@@ -55,245 +60,42 @@ func (p *pipeline) console(ctx context.Context, e *env, title string) int {
 		}
 		return fatal(e, err)
 	}
-	return b.exitCode()
+	return code
 }
 
-// consoleBackend gives the console the same pipeline the headless commands
-// use, and records its runs in the database.
-type consoleBackend struct {
-	p  *pipeline
-	db *store.DB
-
-	mu   sync.Mutex
-	run  store.RunInfo
-	code int
+// reportConsoleRun says on the terminal, once the console has left the
+// screen, how the console's last apply ended: what was sent, what was
+// not, and the command that finishes a run that stopped.
+func reportConsoleRun(e *env, o *run.Outcome, code int) {
+	s := o.Summary
+	switch {
+	case o.Resume != "":
+		fmt.Fprintf(e.stderr, "usersync: run %s stopped before it finished: %s.\nTo finish it: %s\n", o.Run.ID, s.Sent(), o.Resume)
+	default:
+		fmt.Fprintf(e.stderr, "usersync: run %s: %s.\n", o.Run.ID, s.Sent())
+	}
+	if o.Err != nil && !errors.Is(o.Err, context.Canceled) {
+		fmt.Fprintf(e.stderr, "usersync: %v\n", o.Err)
+	}
+	if n := len(s.Withheld); n > 0 {
+		fmt.Fprintf(e.stderr, "usersync: %d changes were withheld by a safety limit (usersync show %s).\n", n, o.Run.ID)
+	}
+	if o.RecordErr != nil {
+		fmt.Fprintf(e.stderr, "usersync: the run's record could not be written: %v\n", o.RecordErr)
+	}
+	fmt.Fprintf(e.stderr, "usersync: exit code %d\n", code)
 }
-
-var _ tui.Backend = (*consoleBackend)(nil)
-
-func (b *consoleBackend) exitCode() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.code
-}
-
-func (b *consoleBackend) Fetch(ctx context.Context, r core.Reporter) (*core.Snapshot, error) {
-	snap, err := core.Fetch(ctx, b.p.source, b.p.targets, b.p.opts, r)
-	if err != nil {
-		return nil, err
-	}
-	// The mappings screen shows groups missing in Adobe, so read the group
-	// lists even when auto_create did not.
-	for org, t := range b.p.targets {
-		o, ok := snap.Adobe[org]
-		if !ok || o.Groups != nil {
-			continue
-		}
-		if gs, err := t.Groups(ctx, r); err == nil {
-			o.Groups = gs
-			snap.Adobe[org] = o
-		}
-	}
-	return snap, nil
-}
-
-func (b *consoleBackend) Plan(ctx context.Context, snap *core.Snapshot) (*core.Plan, error) {
-	if err := b.p.prepareSafety(b.db); err != nil {
-		return nil, err
-	}
-	plan, err := core.BuildPlan(ctx, snap, b.p.opts)
-	if err != nil {
-		return nil, err
-	}
-	run, err := b.db.CreateRun(store.RunInfo{Command: "console", Status: store.StatusPlanned, TestMode: plan.TestMode,
-		Options: withArgs(b.p.optionText(), b.p.args), Counters: plan.Counters, Changes: len(plan.Changes), Withheld: len(plan.Withheld)})
-	if err != nil {
-		return nil, err
-	}
-	if err := b.db.SaveSnapshot(run.ID, snap); err != nil {
-		return nil, err
-	}
-	if err := b.db.SavePlan(run.ID, plan); err != nil {
-		return nil, err
-	}
-	if err := b.p.writeStrays(plan); err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	b.run = run
-	b.mu.Unlock()
-	return plan, nil
-}
-
-func (b *consoleBackend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.MappingRow {
-	dirMembers := map[string]int{}
-	for _, u := range snap.Directory.Users {
-		for _, g := range u.Groups {
-			dirMembers[g]++
-		}
-	}
-	missingDir := map[string]bool{}
-	for _, g := range snap.Directory.MissingGroups {
-		missingDir[g] = true
-	}
-	type orgGroup struct{ org, name string }
-	adobeMembers := map[orgGroup]int{}
-	known := map[string]map[string]bool{}
-	for org, o := range snap.Adobe {
-		for _, u := range o.Users {
-			for _, g := range u.Groups {
-				adobeMembers[orgGroup{org, core.NormalizeGroup(g)}]++
-			}
-		}
-		if o.Groups != nil {
-			known[org] = map[string]bool{}
-			for _, g := range o.Groups {
-				known[org][core.NormalizeGroup(g.Name)] = true
-			}
-		}
-	}
-	creates := map[orgGroup]bool{}
-	for _, c := range p.Changes {
-		if c.Action == core.ActionCreateGroup {
-			creates[orgGroup{c.Org, core.NormalizeGroup(c.Group)}] = true
-		}
-	}
-	var rows []tui.MappingRow
-	for _, m := range b.p.opts.GroupMapping {
-		row := tui.MappingRow{DirectoryGroup: m.DirectoryGroup, DirectoryMembers: dirMembers[m.DirectoryGroup], DirectoryMissing: missingDir[m.DirectoryGroup]}
-		for _, q := range m.AdobeGroups {
-			org, name := core.SplitQualifiedGroup(q)
-			if org == "" {
-				org = core.PrimaryOrg
-			}
-			k := orgGroup{org, core.NormalizeGroup(name)}
-			mg := tui.MappedGroup{Org: org, Name: name, Members: adobeMembers[k], WillCreate: creates[k]}
-			if set, ok := known[org]; ok && !set[k.name] {
-				mg.Missing = true
-			}
-			row.Adobe = append(row.Adobe, mg)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-func (b *consoleBackend) Estimate(p *core.Plan, exclude map[int]bool) core.Estimate {
-	// The estimate counts what Apply will send, dependents held back, at
-	// the rate the client paces itself to (zero: Adobe's limit).
-	return core.EstimatePlan(p, holdDependents(p, exclude), b.p.rf.actionRate)
-}
-
-func (b *consoleBackend) Detail(snap *core.Snapshot, p *core.Plan, c core.Change) tui.ChangeDetail {
-	var d tui.ChangeDetail
-	match := func(email, username string) bool {
-		for _, s := range []string{c.User.Email, c.User.User} {
-			if s != "" && (strings.EqualFold(s, email) || strings.EqualFold(s, username)) {
-				return true
-			}
-		}
-		return false
-	}
-	for i := range snap.Directory.Users {
-		if u := &snap.Directory.Users[i]; match(u.Email, u.Username) {
-			d.Directory = u
-			break
-		}
-	}
-	for i, u := range snap.Adobe[c.Org].Users {
-		if match(u.Email, u.Username) {
-			d.Adobe = &snap.Adobe[c.Org].Users[i]
-			break
-		}
-	}
-	for _, r := range c.Reasons {
-		if strings.Contains(strings.ToLower(r), "hook") {
-			d.Hook = append(d.Hook, r)
-		}
-	}
-	// The commands this user's changes travel in: pack just them.
-	mini := *p
-	mini.Changes = nil
-	for _, o := range p.Changes {
-		if o.Org == c.Org && o.Key == c.Key {
-			mini.Changes = append(mini.Changes, o)
-		}
-	}
-	for _, r := range core.BuildRequests(&mini, nil) {
-		d.Commands = append(d.Commands, r.Request.Commands...)
-	}
-	return d
-}
-
-func (b *consoleBackend) Explain(ctx context.Context, snap *core.Snapshot, query string) (*core.Explanation, error) {
-	return core.Explain(ctx, snap, b.p.opts, query)
-}
-
-func (b *consoleBackend) Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) (core.ApplyResult, error) {
-	b.mu.Lock()
-	run := b.run
-	b.mu.Unlock()
-	exclude = holdDependents(p, exclude)
-	run.Status, run.Excluded = store.StatusApplying, sortedIDs(exclude)
-	b.db.UpdateRun(run)
-	res, err := core.Apply(ctx, p, b.p.targets, core.ApplyOptions{Exclude: exclude, Journal: b.db.Journal(run.ID), Reporter: r, Logger: named(b.p.log, "processor")})
-	b.db.SaveResults(run.ID, res.Results)
-	b.p.savePending(b.db, p)
-	code := applyExitCode(p, &res)
-	if err != nil && !res.Cancelled {
-		code = exitFatal
-		run.Error = err.Error()
-	}
-	finishRun(&run, code, &res)
-	b.db.UpdateRun(run)
-	b.db.Prune(b.p.rf.keepRuns)
-	b.mu.Lock()
-	b.run, b.code = run, code
-	b.mu.Unlock()
-	for _, l := range core.SummaryLines(p, &res) {
-		named(b.p.log, "processor").Info(l)
-	}
-	return res, err
-}
-
-func summaryOf(r store.RunInfo) tui.RunSummary {
-	return tui.RunSummary{ID: r.ID, Started: r.Started, Finished: r.Finished, Command: r.Command, TestMode: r.TestMode,
-		Changes: r.Changes, Requests: r.Requests, Succeeded: r.Succeeded, Failed: r.Failed, Excluded: len(r.Excluded),
-		Skipped: max(0, r.Changes-r.Succeeded-r.Failed-len(r.Excluded)), Cancelled: r.Status == store.StatusInterrupted}
-}
-
-func (b *consoleBackend) History(context.Context) ([]tui.RunSummary, error) {
-	runs, err := b.db.Runs(200)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]tui.RunSummary, len(runs))
-	for i, r := range runs {
-		out[i] = summaryOf(r)
-	}
-	return out, nil
-}
-
-func (b *consoleBackend) Run(_ context.Context, id string) (*tui.RunDetail, error) {
-	info, err := b.db.Run(id)
-	if err != nil {
-		return nil, err
-	}
-	d := &tui.RunDetail{Summary: summaryOf(info)}
-	if p, err := b.db.Plan(id); err == nil {
-		d.Changes = append(p.Changes, p.Withheld...)
-	}
-	if d.Results, err = b.db.Results(id); err != nil {
-		return nil, err
-	}
-	d.Exclusions, _ = b.db.Exclusions()
-	return d, nil
-}
-
-func (b *consoleBackend) Exclusions() ([]core.Exclusion, error) { return b.db.Exclusions() }
-
-func (b *consoleBackend) RememberExclusion(x core.Exclusion) error { return b.db.RememberExclusion(x) }
-
-func (b *consoleBackend) ForgetExclusion(x core.Exclusion) error { return b.db.ForgetExclusion(x) }
 
 var _ io.Writer = quietWriter{}
+
+// consoleBackend is the console's backend over this pipeline's run
+// engine; it logs UST's Action Summary of every apply.
+func (p *pipeline) consoleBackend(db *store.DB) *live.Backend {
+	return live.New(p.engine(db, false), db, func(o *run.Outcome) {
+		shown := *o.Plan
+		shown.Counters = o.Summary.Counters
+		for _, l := range core.SummaryLines(&shown, &o.Result) {
+			named(p.log, "processor").Info(l)
+		}
+	})
+}

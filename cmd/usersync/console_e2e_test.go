@@ -220,7 +220,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 			db.Close()
 		}
 	}()
-	backend := &consoleBackend{p: p, db: db}
+	backend := p.consoleBackend(db)
 
 	m := tui.NewModel(ctx, backend, tui.Options{Title: "e2e", NoColor: true, Output: io.Discard})
 	d := &consoleDriver{t: t, ctx: ctx, m: m, msgs: make(chan tea.Msg, 256)}

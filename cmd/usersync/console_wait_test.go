@@ -182,6 +182,6 @@ func waitConsoleModel(t *testing.T, ctx context.Context, f *fixture, now func() 
 		p.close()
 		t.Fatal(err)
 	}
-	m := tui.NewModel(ctx, &consoleBackend{p: p, db: db}, tui.Options{Title: "wait", NoColor: true, Output: io.Discard, Now: now})
+	m := tui.NewModel(ctx, p.consoleBackend(db), tui.Options{Title: "wait", NoColor: true, Output: io.Discard, Now: now})
 	return m, func() { db.Close(); p.close() }
 }

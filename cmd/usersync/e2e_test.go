@@ -159,7 +159,7 @@ func (f *fixture) run(ctx context.Context, args ...string) result {
 	if args[0] == "sync" || args[0] == "plan" || args[0] == "apply" {
 		full = append(full, "--action-rate", f.rate)
 	}
-	code := run(ctx, e, full)
+	code := runMain(ctx, e, full)
 	return result{code, out.String(), errb.String()}
 }
 
@@ -293,7 +293,7 @@ func TestExit3ChangesThatCannotSucceed(t *testing.T) {
 	// recorded as failed and never sent.
 	f := newFixture(t, fixtureOpts{mapping: "    - directory_group: Design\n      adobe_groups: [Design Team, Ghost Profile]\n"})
 	r := f.run(context.Background(), "sync")
-	if r.code != exitFailed || !strings.Contains(r.stdout, "usersync.blocked") {
+	if r.code != exitFailed || !strings.Contains(r.stdout, "not sent: [\"ghost profile\"]: no such group") {
 		t.Fatalf("sync: %v; want exit 3 with the blocked changes", r)
 	}
 	if st := f.srv.Stats(); st.Errors != 0 {

@@ -108,6 +108,10 @@ func printExplanation(e *env, x *core.Explanation) {
 // cmdCheck validates the configuration and reaches both sides: the
 // directory (bind, file readable), a token for every org, and every mapped
 // group present on both sides, with suggestions for near-misses.
+// interactiveCheckTimeout bounds each UMAPI call of a check run at a
+// terminal.
+const interactiveCheckTimeout = 10 * time.Second
+
 func cmdCheck(ctx context.Context, e *env, args []string) int {
 	sf, rf, rest, code, ok := parseSync(e, "check", "check [-c FILE] [UST sync flags]", args, nil)
 	if !ok {
@@ -121,6 +125,21 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
+	// At a terminal someone is waiting: an unreachable server should fail
+	// in seconds, not after the sync's full timeout and retries.
+	fast := ""
+	if e.tty {
+		for org, u := range p.cfg.UMAPI {
+			c := *u
+			c.Timeout, c.Retries = min(c.Timeout, interactiveCheckTimeout), 1
+			t, err := p.buildTarget(&c)
+			if err != nil {
+				return fatal(e, fmt.Errorf("%s: %w", u.File, err))
+			}
+			p.targets[org] = t
+		}
+		fast = fmt.Sprintf(" (at a terminal the check tries once and waits at most %s; a sync waits server.timeout and retries)", interactiveCheckTimeout)
+	}
 	problems := 0
 	okf := func(format string, a ...any) { fmt.Fprintf(e.stdout, "ok    "+format+"\n", a...) }
 	bad := func(format string, a ...any) { problems++; fmt.Fprintf(e.stdout, "FAIL  "+format+"\n", a...) }
@@ -135,7 +154,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) int {
 	for _, org := range orgs {
 		gs, err := p.targets[org].Groups(ctx, core.NopReporter{})
 		if err != nil {
-			bad("Adobe org %s: %v", org, err)
+			bad("Adobe org %s: %v%s", org, err, fast)
 			continue
 		}
 		adobeGroups[org] = gs

@@ -80,7 +80,7 @@ func runEnv(ctx context.Context, stdin string, tty bool, args ...string) result 
 		}
 		return os.Getenv(k)
 	}}
-	code := run(ctx, e, args)
+	code := runMain(ctx, e, args)
 	return result{code, out.String(), errb.String()}
 }
 
@@ -1338,7 +1338,7 @@ func TestDatabaseLocation(t *testing.T) {
 			}
 			return os.Getenv(k)
 		}}
-		code := run(context.Background(), e, args)
+		code := runMain(context.Background(), e, args)
 		return result{code, out.String(), errb.String()}
 	}
 	if r := runWith(envDB, "plan", "-c", f.cfg); r.code != exitOK {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,11 +47,19 @@ func (f *dbFlags) add(fs *pflag.FlagSet) {
 func newFlagSet(e *env, name, usage string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: usersync %s\n\n", usage)
-		fs.PrintDefaults()
-	}
+	// pflag prints the usage on --help, once: on stdout, since it is what
+	// was asked for.
+	fs.Usage = func() { printUsage(e.stdout, fs, usage) }
 	return fs
+}
+
+// printUsage prints a command's usage line and flags to w.
+func printUsage(w io.Writer, fs *pflag.FlagSet, usage string) {
+	fmt.Fprintf(w, "Usage: usersync %s\n\n", usage)
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
 }
 
 // parseFlags parses and maps errors to exit codes; ok is false when the
@@ -180,7 +189,7 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() != 1 || (asJSON && asCSV) {
-		fs.Usage()
+		printUsage(e.stderr, fs, "show RUN-ID [--json|--csv]")
 		return exitUsage
 	}
 	db, err := openReadOnly(e, f)
@@ -195,6 +204,10 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 			return fatal(e, fmt.Errorf("no runs recorded yet"))
 		}
 		id = r.ID
+	}
+	// The console and the history cut run IDs: a unique prefix will do.
+	if id, err = resolveRunID(db, id); err != nil {
+		return fatal(e, err)
 	}
 	info, err := db.Run(id)
 	if err != nil {

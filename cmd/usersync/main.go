@@ -74,11 +74,11 @@ func main() {
 	defer stop()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		tty: isatty.IsTerminal(os.Stdout.Fd()) && isatty.IsTerminal(os.Stdin.Fd())}
-	os.Exit(run(ctx, e, os.Args[1:]))
+	os.Exit(runMain(ctx, e, os.Args[1:]))
 }
 
 // run dispatches a command line and returns the exit code.
-func run(ctx context.Context, e *env, args []string) int {
+func runMain(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
 		// UST's bare command line was a sync with invocation_defaults;
 		// keep that for cron and scripts. Without a config, both forms

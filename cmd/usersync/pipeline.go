@@ -86,10 +86,6 @@ type pipeline struct {
 	rf      runFlags
 	logFile *os.File
 	started time.Time
-	// args is the command line the console was started with, recorded
-	// with its plans so that 'usersync apply RUN-ID' reads both sides the
-	// same way.
-	args []string
 }
 
 // newPipeline loads the configuration named by sf and builds the

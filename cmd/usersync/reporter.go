@@ -23,7 +23,6 @@ type headlessReporter struct {
 	last     map[string]time.Time
 	lastLine map[string]string // the last progress line logged, per phase and org
 	now      func() time.Time
-	failures int
 }
 
 func newHeadlessReporter(log *slog.Logger, jsonOut io.Writer, progress bool) *headlessReporter {
@@ -34,15 +33,34 @@ func newHeadlessReporter(log *slog.Logger, jsonOut io.Writer, progress bool) *he
 	return r
 }
 
+// eventType names a --json event; the names are a contract.
+type eventType string
+
+// The --json event types.
+const (
+	evPlanChange   eventType = "plan_change"
+	evProgress     eventType = "progress"
+	evThrottle     eventType = "throttle"
+	evThrottleEnd  eventType = "throttle_end"
+	evWarning      eventType = "warning"
+	evMappingDiff  eventType = "mapping_diff"
+	evSeats        eventType = "seats"
+	evGroupHold    eventType = "group_hold"
+	evPending      eventType = "pending"
+	evActionResult eventType = "action_result"
+	evSummary      eventType = "summary"
+	evError        eventType = "error"
+)
+
 // event writes one JSON line; fields only ever gain members.
-func (r *headlessReporter) event(typ string, v any) {
+func (r *headlessReporter) event(typ eventType, v any) {
 	if r.events == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events.Encode(struct {
-		Type string    `json:"type"`
+		Type eventType `json:"type"`
 		Time time.Time `json:"time"`
 		Data any       `json:"data"`
 	}{typ, r.now().UTC(), v})
@@ -51,7 +69,7 @@ func (r *headlessReporter) event(typ string, v any) {
 // errorEvent reports a fatal error with --json, so that a consumer of the
 // event stream learns why it ended.
 func (r *headlessReporter) errorEvent(code int, err error) {
-	r.event("error", struct {
+	r.event(evError, struct {
 		Message  string `json:"message"`
 		ExitCode int    `json:"exit_code"`
 	}{err.Error(), code})
@@ -67,7 +85,7 @@ func (r *headlessReporter) Progress(p core.Progress) {
 	}
 	r.last[key] = t
 	r.mu.Unlock()
-	r.event("progress", p)
+	r.event(evProgress, p)
 	if !r.progress {
 		return
 	}
@@ -115,9 +133,9 @@ func orgName(org string) string {
 // `throttle_end` event when it ends with --json, and a warning line when it
 // starts. The console's wait line reads the same fields.
 func (r *headlessReporter) Throttled(w core.ThrottleWait) {
-	typ := "throttle"
+	typ := evThrottle
 	if w.End {
-		typ = "throttle_end"
+		typ = evThrottleEnd
 	}
 	r.event(typ, struct {
 		core.ThrottleWait
@@ -144,13 +162,13 @@ func (r *headlessReporter) Throttled(w core.ThrottleWait) {
 }
 
 func (r *headlessReporter) ChangeDone(c core.ChangeResult) {
-	r.event("action_result", c)
+	r.event(evActionResult, c)
 	if c.Outcome == core.OutcomeFailed {
-		r.mu.Lock()
-		r.failures++
-		r.mu.Unlock()
-		named(r.log, "user_sync.connector.connector_umapi.action").Error(
-			fmt.Sprintf("Error in %s change %d: %s %s", orgName(c.Org), c.ChangeID, c.Code, c.Message))
+		// The executor logs UST's "Error requestID: action_N …" line for a
+		// failed command; this one, by change, is for debugging only, so
+		// that a failure is not logged twice under two numberings.
+		named(r.log, "user_sync.connector.connector_umapi.action").Debug(
+			fmt.Sprintf("%s change %d failed: %s %s", orgName(c.Org), c.ChangeID, c.Code, c.Message))
 	}
 	for _, w := range c.Warnings {
 		named(r.log, "user_sync.connector.connector_umapi.action").Warn(fmt.Sprintf("%s change %d: %s", orgName(c.Org), c.ChangeID, w))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +11,7 @@ import (
 	"github.com/usersync/usersync/connectors/notify"
 	"github.com/usersync/usersync/connectors/secrets"
 	"github.com/usersync/usersync/core"
-	"github.com/usersync/usersync/store"
+	"github.com/usersync/usersync/core/run"
 )
 
 // This file wires the safety limits beyond UST (grace period, group
@@ -26,41 +27,13 @@ func (e *env) clock() time.Time {
 	return time.Now()
 }
 
-// prepareSafety gives the planner the grace-period entries kept by earlier
-// runs and the time to plan at. Call it before core.BuildPlan.
-func (p *pipeline) prepareSafety(db *store.DB) error {
-	p.opts.Safety.Now = p.e.clock()
-	if p.opts.Safety.GracePeriod <= 0 {
-		return nil
-	}
-	pend, err := db.Pending()
-	if err != nil {
-		return err
-	}
-	p.opts.Safety.Pending = pend
-	return nil
-}
-
-// savePending keeps the plan's grace-period entries after the plan was
-// applied (not in test mode, where nothing changed at Adobe). Call it after
-// core.Apply. A failure is logged: the next run then restarts the period
-// of the users it has not recorded, which only delays their removal.
-func (p *pipeline) savePending(db *store.DB, plan *core.Plan) {
-	if p.opts.Safety.GracePeriod <= 0 || plan.TestMode {
-		return
-	}
-	if err := db.SavePending(plan.Pending); err != nil {
-		named(p.log, "main").Error("Could not record the Adobe-only users in their grace period: " + err.Error())
-	}
-}
-
 // logSafety logs the plan's safety data: licence seats, withheld groups
 // and users in their grace period, as text lines and --json events
 // (seats, group_hold, pending).
 func (p *pipeline) logSafety(plan *core.Plan, rep *headlessReporter) {
 	lg := named(p.log, "processor")
 	for _, r := range plan.Seats {
-		rep.event("seats", r)
+		rep.event(evSeats, r)
 		quota := r.Quota
 		if quota == "" {
 			quota = "unknown"
@@ -72,10 +45,10 @@ func (p *pipeline) logSafety(plan *core.Plan, rep *headlessReporter) {
 		lg.Info(line)
 	}
 	for _, h := range plan.GroupHolds {
-		rep.event("group_hold", h)
+		rep.event(evGroupHold, h)
 	}
 	for _, u := range plan.Pending {
-		rep.event("pending", u)
+		rep.event(evPending, u)
 		state := "pending"
 		if u.IsDue {
 			state = "due now"
@@ -100,29 +73,25 @@ func printPending(w io.Writer, plan *core.Plan) {
 	}
 }
 
-// notifyRun sends the configured notifications about the newest run in the
-// database, which ended with exit code code. It never changes the code: a
-// failure to notify is logged.
-func (p *pipeline) notifyRun(ctx context.Context, command string, code int) {
+// notifyRun sends the configured notifications about the run o, which
+// ends with exit code code. It never changes the code: a failure to notify
+// is logged.
+func (p *pipeline) notifyRun(ctx context.Context, o *run.Outcome, code int) {
 	cfg := p.cfg.Notifications
 	if !cfg.Enabled() {
 		return
 	}
-	s := notify.Summary{Command: command, ExitCode: code, Outcome: outcomeOf(code)}
+	r := o.Run
+	s := notify.Summary{Command: cmp.Or(r.Command, "sync"), ExitCode: code, Outcome: outcomeOf(code)}
 	s.Host, _ = os.Hostname()
-	if db, err := p.openDB(); err != nil {
-		s.Error = err.Error()
-	} else {
-		if runs, err := db.Runs(1); err == nil && len(runs) == 1 {
-			r := runs[0]
-			s.RunID, s.Status, s.TestMode, s.Started, s.Finished = r.ID, r.Status, r.TestMode, r.Started, r.Finished
-			s.Changes, s.Succeeded, s.Failed, s.Withheld, s.Error = r.Changes, r.Succeeded, r.Failed, r.Withheld, r.Error
-			s.Counters = &r.Counters
-			if plan, err := db.Plan(r.ID); err == nil {
-				s.Limit, s.GroupHolds, s.Seats, s.Pending, s.Warnings = plan.Limit, plan.GroupHolds, plan.Seats, plan.Pending, plan.Warnings
-			}
-		}
-		db.Close()
+	s.RunID, s.Status, s.TestMode, s.Started, s.Finished = r.ID, string(r.Status), r.TestMode, r.Started, r.Finished
+	s.Changes, s.Succeeded, s.Failed, s.Withheld, s.Error = r.Changes, r.Succeeded, r.Failed, r.Withheld, r.Error
+	if o.Err != nil {
+		s.Error = o.Err.Error()
+	}
+	if plan := o.Plan; plan != nil {
+		s.Counters = &o.Summary.Counters
+		s.Limit, s.GroupHolds, s.Seats, s.Pending, s.Warnings = plan.Limit, plan.GroupHolds, plan.Seats, plan.Pending, plan.Warnings
 	}
 	if s.Outcome == notify.OutcomeUnchanged && s.Succeeded > 0 {
 		s.Outcome = notify.OutcomeChanges

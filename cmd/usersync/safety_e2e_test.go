@@ -39,7 +39,7 @@ func (f *fixture) runAt(now time.Time, args ...string) result {
 	if args[0] == "sync" || args[0] == "plan" || args[0] == "apply" {
 		full = append(full, "--action-rate", f.rate)
 	}
-	code := run(context.Background(), e, full)
+	code := runMain(context.Background(), e, full)
 	return result{code, out.String(), errb.String()}
 }
 

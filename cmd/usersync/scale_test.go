@@ -260,7 +260,7 @@ func measurePlan(tb testing.TB, f *scaleFixture) planFigures {
 		}
 		return os.Getenv(k)
 	}}
-	code := run(context.Background(), e, []string{"plan", "-c", f.cfg, "--db", filepath.Join(f.dir, "usersync.db")})
+	code := runMain(context.Background(), e, []string{"plan", "-c", f.cfg, "--db", filepath.Join(f.dir, "usersync.db")})
 	cpu := cpuSeconds() - cpu0
 	close(stop)
 	<-done

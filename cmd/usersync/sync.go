@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,9 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/usersync/usersync/connectors/csv"
 	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/core/config"
-	"github.com/usersync/usersync/store"
+	"github.com/usersync/usersync/core/run"
 )
 
 // parseSync parses UST's sync flags plus usersync's own; extra adds the
@@ -27,15 +25,12 @@ func parseSync(e *env, name, usage string, args []string, extra func(fs *pflag.F
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: usersync %s\n\n", usage)
-		fs.SetOutput(e.stderr)
-		fs.PrintDefaults()
-	}
+	// pflag prints the usage on --help, once: on stdout, since it is what
+	// was asked for.
+	fs.Usage = func() { printUsage(e.stdout, fs, usage) }
 	rest, err := config.ParseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
 			return nil, rf, nil, exitOK, false
 		}
 		fmt.Fprintf(e.stderr, "usersync %s: %v\n", name, err)
@@ -100,9 +95,7 @@ func cmdSync(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer p.close()
-	code = p.headless(ctx, "sync", events, planOutput{args: args})
-	p.notifyRun(ctx, "sync", code)
-	return code
+	return p.headless(ctx, "sync", events, planOutput{})
 }
 
 type planOutput struct {
@@ -115,9 +108,6 @@ type planOutput struct {
 	// configured is the configuration's own mapping when --mapping
 	// replaced it: the plan is compared with it.
 	configured []core.GroupMapping
-	// args is the command line the plan is made with, recorded so that
-	// apply reads both sides again with the same selection.
-	args []string
 }
 
 // addPlanFlags adds plan's own flags to fs.
@@ -138,7 +128,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if !noArgs(e, "plan", rest) {
 		return exitUsage
 	}
-	out.planOnly, out.args = true, args
+	out.planOnly = true
 	console, events := logOutput(e, rf)
 	p, code := loadPipeline(ctx, e, sf, rf, console)
 	if p == nil {
@@ -154,9 +144,9 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	return p.headless(ctx, "plan", events, out)
 }
 
-// headless runs fetch, plan and (unless planOnly) apply, with UST's
-// banners, log lines and action summary, recording everything in the
-// database. It returns the exit code.
+// headless runs fetch, plan and (unless planOnly) apply through the run
+// engine, rendering UST's banners, log lines and action summary. It
+// returns the exit code.
 func (p *pipeline) headless(ctx context.Context, command string, events io.Writer, out planOutput) int {
 	log := p.log
 	test := ""
@@ -170,26 +160,13 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	rep := newHeadlessReporter(log, events, p.cfg.Logging.LogProgress)
 	db, err := p.openDB()
 	if err != nil {
-		named(log, "main").Log(ctx, LevelCritical, err.Error())
-		rep.errorEvent(exitFatal, err)
-		return p.end(exitFatal)
+		return p.finish(ctx, rep, &run.Outcome{Err: err}, out.detailed)
 	}
 	defer db.Close()
-	run, err := db.CreateRun(store.RunInfo{Command: command, Status: store.StatusPlanned, TestMode: p.opts.TestMode, Options: withArgs(p.optionText(), out.args)})
+	eng := p.engine(db, out.detailed)
+	rec, err := eng.Start(command)
 	if err != nil {
-		named(log, "main").Log(ctx, LevelCritical, err.Error())
-		rep.errorEvent(exitFatal, err)
-		return p.end(exitFatal)
-	}
-	fail := func(code int, err error) int {
-		named(log, "main").Log(ctx, LevelCritical, err.Error())
-		rep.errorEvent(code, err)
-		run.Status, run.ExitCode, run.Error, run.Finished = store.StatusFailed, code, err.Error(), time.Now().UTC()
-		if code == exitInterrupt || core.Code(err) == core.CodeCanceled || errors.Is(err, context.Canceled) {
-			run.Status = store.StatusInterrupted
-		}
-		db.UpdateRun(run)
-		return p.end(code)
+		return p.finish(ctx, rep, &run.Outcome{Err: err}, out.detailed)
 	}
 
 	stage := "Sync with UMAPI"
@@ -198,308 +175,66 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	}
 	named(log, "main").Info(banner('-', "Start Load from Directory"))
 	t0 := time.Now()
-	snap, err := core.Fetch(ctx, p.source, p.targets, p.opts, rep)
+	snap, err := eng.Fetch(ctx, rep)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(exitInterrupt, fmt.Errorf("interrupted while reading: nothing was sent"))
+			err = core.Errorf(core.CodeCanceled, "fetch", "interrupted while reading: nothing was sent")
+		} else {
+			err = fmt.Errorf("%v; nothing was sent", err)
 		}
-		return fail(exitFatal, fmt.Errorf("%v; nothing was sent", err))
+		return p.finish(ctx, rep, eng.Fail(rec, err), out.detailed)
 	}
 	named(log, "main").Info(banner('-', fmt.Sprintf("End Load from Directory (Total time: %s)", formatDuration(time.Since(t0)))))
-	if err := db.SaveSnapshot(run.ID, snap); err != nil {
-		return fail(exitFatal, err)
-	}
 	named(log, "main").Info(banner('-', "Start "+stage))
 	t1 := time.Now()
-	if err := p.prepareSafety(db); err != nil {
-		return fail(exitFatal, err)
-	}
-	plan, err := core.BuildPlan(ctx, snap, p.opts)
+	d, err := eng.Plan(ctx, rec, snap)
 	if err != nil {
-		return fail(exitFatal, err)
+		return p.finish(ctx, rep, eng.Fail(rec, err), out.detailed)
 	}
-	if err := db.SavePlan(run.ID, plan); err != nil {
-		return fail(exitFatal, err)
-	}
-	if err := p.writeStrays(plan); err != nil {
-		return fail(exitFatal, err)
-	}
-	exclude, err := rememberedExclusions(db, plan)
+	plan := d.Plan
+	x, err := eng.Exclusions(d, nil)
 	if err != nil {
-		return fail(exitFatal, err)
+		return p.finish(ctx, rep, eng.Fail(d.Run, err), out.detailed)
 	}
-	run.Excluded = sortedIDs(exclude)
-	run.Counters, run.Changes, run.Withheld = plan.Counters, len(plan.Changes), len(plan.Withheld)
 	logFindings(named(log, "processor"), plan.Findings, rep)
 	if out.configured != nil {
 		// What --mapping changes, from the same snapshot.
 		if base, _, err := core.Replan(ctx, snap, p.opts, out.configured); err == nil {
-			d := core.DiffPlans(base, plan)
-			named(log, "processor").Info(fmt.Sprintf("Compared with directory_users.groups, the mapping of %s makes %d changes more and %d fewer", out.mapping, len(d.Added), len(d.Dropped)))
-			for _, l := range d.Lines() {
+			diff := core.DiffPlans(base, plan)
+			named(log, "processor").Info(fmt.Sprintf("Compared with directory_users.groups, the mapping of %s makes %d changes more and %d fewer", out.mapping, len(diff.Added), len(diff.Dropped)))
+			for _, l := range diff.Lines() {
 				named(log, "processor").Info("  " + l)
 			}
-			rep.event("mapping_diff", d)
+			rep.event(evMappingDiff, diff)
 		}
 	}
-	p.logPlan(plan, exclude, rep)
+	p.logPlan(plan, x, rep)
 	p.logSafety(plan, rep)
-	est := core.EstimatePlan(plan, exclude, core.DefaultRateLimit)
+	est := x.Estimate(plan, core.DefaultRateLimit)
 	named(log, "processor").Info(fmt.Sprintf("Plan: %d changes in %d requests, about %s at Adobe's rate limit",
-		len(plan.Changes)-len(exclude), est.Requests, est.Duration.Round(time.Second)))
+		len(plan.Changes)-x.Len(), est.Requests, est.Duration.Round(time.Second)))
 	if plan.Limit != nil && plan.Limit.Exceeded {
 		named(log, "processor").Log(ctx, LevelCritical, fmt.Sprintf(
 			"Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s); %d Adobe-only changes withheld, everything else proceeds",
 			plan.Limit.Count, plan.Limit.Setting, len(plan.Withheld)))
 	}
 
-	var res core.ApplyResult
+	var o *run.Outcome
 	if out.planOnly {
 		if out.file != "" {
-			if err := writePlanFile(out.file, plan, run.ID, out.args); err != nil {
-				return fail(exitFatal, err)
+			if err := run.WritePlanFile(out.file, plan, d.Run.ID); err != nil {
+				return p.finish(ctx, rep, eng.Fail(d.Run, err), out.detailed)
 			}
-			named(log, "main").Info(fmt.Sprintf("Plan written to %s (run %s); apply it with: usersync apply %s", out.file, run.ID, out.file))
+			named(log, "main").Info(fmt.Sprintf("Plan written to %s (run %s); apply it with: usersync apply %s", out.file, d.Run.ID, out.file))
 		} else {
-			named(log, "main").Info(fmt.Sprintf("Plan stored as run %s; apply it with: usersync apply %s", run.ID, run.ID))
+			named(log, "main").Info(fmt.Sprintf("Plan stored as run %s; apply it with: usersync apply %s", d.Run.ID, d.Run.ID))
 		}
+		o = eng.Planned(d)
 	} else {
-		run.Status = store.StatusApplying
-		db.UpdateRun(run)
-		res, err = core.Apply(ctx, plan, p.targets, core.ApplyOptions{Exclude: exclude, Journal: db.Journal(run.ID), Reporter: rep, Logger: named(log, "processor")})
-		if err != nil && !res.Cancelled {
-			return fail(exitFatal, err)
-		}
-		db.SaveResults(run.ID, res.Results)
-		p.savePending(db, plan)
+		o = eng.Apply(ctx, d, nil, rep)
 	}
 	named(log, "main").Info(banner('-', fmt.Sprintf("End %s (Total time: %s)", stage, formatDuration(time.Since(t1)))))
-	for _, l := range core.SummaryLines(plan, &res) {
-		named(log, "processor").Info(l)
-	}
-	rep.event("summary", summaryEvent{run.ID, plan.Counters, applyOrNil(out.planOnly, &res), plan.Limit, est})
-
-	code := exitOK
-	switch {
-	case out.planOnly:
-		run.Status = store.StatusPlanned
-		if out.detailed && len(plan.Changes)-len(exclude)+len(plan.Withheld) > 0 {
-			code = exitPending
-		}
-		run.ExitCode, run.Finished = code, time.Now().UTC()
-	default:
-		code = applyExitCode(plan, &res)
-		if code == exitInterrupt {
-			named(log, "main").Log(ctx, LevelCritical, fmt.Sprintf("Interrupted: %d changes were not sent; 'usersync apply --resume' finishes the run", len(res.NotSent)))
-		}
-		finishRun(&run, code, &res)
-	}
-	db.UpdateRun(run)
-	if n, err := db.Prune(p.rf.keepRuns); err == nil && n > 0 {
-		named(log, "main").Debug(fmt.Sprintf("Removed %d old runs from the database", n))
-	}
-	return p.end(code)
-}
-
-// summaryEvent is the data of the --json summary event.
-type summaryEvent struct {
-	RunID    string            `json:"run_id"`
-	Counters core.Counters     `json:"counters"`
-	Apply    *core.ApplyResult `json:"apply,omitempty"`
-	Limit    *core.LimitReport `json:"limit,omitempty"`
-	Estimate core.Estimate     `json:"estimate"`
-}
-
-// withArgs records in a run's options the command line its plan was made
-// with (see optionArgs).
-func withArgs(opts map[string]string, args []string) map[string]string {
-	if args != nil {
-		b, _ := json.Marshal(args)
-		opts[optionArgs] = string(b)
-	}
-	return opts
-}
-
-// finishRun records the outcome of an apply that ended with code: its
-// status, its per-change counts and its request count.
-func finishRun(run *store.RunInfo, code int, res *core.ApplyResult) {
-	switch code {
-	case exitInterrupt:
-		run.Status = store.StatusInterrupted
-	case exitWithheld:
-		run.Status = store.StatusWithheld
-	case exitFatal:
-		run.Status = store.StatusFailed
-	default:
-		run.Status = store.StatusApplied
-	}
-	for _, r := range res.Results {
-		switch r.Outcome {
-		case core.OutcomeSucceeded:
-			run.Succeeded++
-		case core.OutcomeFailed:
-			run.Failed++
-		}
-	}
-	run.Requests, run.ExitCode, run.Finished = res.Requests, code, time.Now().UTC()
-}
-
-func applyOrNil(planOnly bool, r *core.ApplyResult) *core.ApplyResult {
-	if planOnly {
-		return nil
-	}
-	return r
-}
-
-// applyExitCode maps an apply's outcome to the exit code: interrupted,
-// then server failures, then a withheld limit.
-func applyExitCode(p *core.Plan, r *core.ApplyResult) int {
-	switch {
-	case r.Cancelled:
-		return exitInterrupt
-	}
-	for _, c := range r.Results {
-		if c.Outcome == core.OutcomeFailed {
-			return exitFailed
-		}
-	}
-	if len(p.Withheld) > 0 || (p.Limit != nil && p.Limit.Exceeded) {
-		return exitWithheld
-	}
-	return exitOK
-}
-
-func (p *pipeline) end(code int) int {
-	named(p.log, "main").Info(banner('=', fmt.Sprintf("End Run (Total time: %s)", formatDuration(time.Since(p.started)))))
-	return code
-}
-
-// writeStrays writes the Adobe-only users for --adobe-only-user-action
-// write-file (before the limit check, as UST does).
-func (p *pipeline) writeStrays(plan *core.Plan) error {
-	if p.opts.AdobeOnlyAction != core.AdobeOnlyWriteFile || p.opts.AdobeOnlyFile == "" {
-		return nil
-	}
-	if err := csv.WriteStrays(p.opts.AdobeOnlyFile, plan.Strays); err != nil {
-		return err
-	}
-	named(p.log, "processor").Info(fmt.Sprintf("Wrote %d Adobe-only users to %s", len(plan.Strays), p.opts.AdobeOnlyFile))
-	return nil
-}
-
-// rememberedExclusions are the changes of plan that an exclusion
-// remembered in the console covers, with their dependents (holdDependents).
-func rememberedExclusions(db *store.DB, plan *core.Plan) (map[int]bool, error) {
-	ex, err := db.Exclusions()
-	if err != nil || len(ex) == 0 {
-		return nil, err
-	}
-	out := map[int]bool{}
-	for _, c := range plan.Changes {
-		for _, x := range ex {
-			if x.Matches(c) {
-				out[c.ID] = true
-			}
-		}
-	}
-	return holdDependents(plan, out), nil
-}
-
-// holdDependents returns exclude (a copy, when it grows) with the changes
-// that cannot succeed without an excluded one: a user whose creation is
-// held back has no account for the rest of its changes (group adds,
-// updates) to act on, so those are held back with it instead of failing
-// at the server.
-func holdDependents(plan *core.Plan, exclude map[int]bool) map[int]bool {
-	noAccount := map[[2]string]bool{}
-	for _, c := range plan.Changes {
-		if exclude[c.ID] && c.Action == core.ActionCreate {
-			noAccount[[2]string{c.Org, c.Key}] = true
-		}
-	}
-	if len(noAccount) == 0 {
-		return exclude
-	}
-	out := make(map[int]bool, len(exclude))
-	for id, v := range exclude {
-		out[id] = v
-	}
-	for _, c := range plan.Changes {
-		if noAccount[[2]string{c.Org, c.Key}] {
-			out[c.ID] = true
-		}
-	}
-	return out
-}
-
-func sortedIDs(m map[int]bool) []int {
-	var ids []int
-	for id := range m {
-		ids = append(ids, id)
-	}
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
-	return ids
-}
-
-// useMapping makes the groups: list of file the mapping of this run.
-func (p *pipeline) useMapping(file string) error {
-	m, err := config.LoadMapping(file)
-	if err != nil {
-		return err
-	}
-	if err := p.cfg.ReplaceMapping(m); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	p.opts.GroupMapping = p.cfg.Options.GroupMapping
-	named(p.log, "main").Warn(fmt.Sprintf("The group mapping of %s replaces directory_users.groups for this plan only; to apply it, put it in %s and plan again", file, p.cfg.File))
-	return nil
-}
-
-// logFindings writes the plan's diagnosis: a WARNING (or INFO, for a
-// notice) line per finding, and a `warning` event per finding with --json.
-// Findings the source already logged are not written twice.
-func logFindings(lg *slog.Logger, fs []core.Finding, rep *headlessReporter) {
-	for _, f := range fs {
-		if rep != nil {
-			rep.event("warning", f)
-		}
-		if f.Logged {
-			continue
-		}
-		if f.Severity == core.SeverityWarning {
-			lg.Warn(f.Message)
-		} else {
-			lg.Info(f.Message)
-		}
-	}
-}
-
-// logPlan emits one plan_change event per change with --json (the
-// planner itself logs UST's per-user lines), and says which changes a
-// remembered exclusion holds back.
-func (p *pipeline) logPlan(plan *core.Plan, exclude map[int]bool, rep *headlessReporter) {
-	lg := named(p.log, "processor")
-	for _, c := range plan.Changes {
-		if !exclude[c.ID] {
-			rep.event("plan_change", c)
-			continue
-		}
-		rep.event("plan_change", struct {
-			core.Change
-			Excluded bool `json:"excluded"`
-		}{c, true})
-		lg.Info(fmt.Sprintf("Excluded by a remembered exclusion (see usersync show): [%s] %s", c.Org, describeChange(c)))
-	}
-	for _, c := range plan.Withheld {
-		rep.event("plan_change", struct {
-			core.Change
-			Withheld bool `json:"withheld"`
-		}{c, true})
-	}
+	return p.finish(ctx, rep, o, out.detailed)
 }
 
 func describeChange(c core.Change) string {
@@ -532,39 +267,35 @@ func describeChange(c core.Change) string {
 	return fmt.Sprintf("%s %s", c.Action, who)
 }
 
-// planFile is the format of 'usersync plan -o'.
-type planFile struct {
-	Format string `json:"format"` // "usersync-plan"
-	Run    string `json:"run_id"`
-	// Args is the plan command's command line (flags and file names,
-	// never secrets).
-	Args []string   `json:"args,omitempty"`
-	Plan *core.Plan `json:"plan"`
-}
-
-// optionArgs is the key of RunInfo.Options that records the command line
-// (JSON) of a run that made a plan.
-const optionArgs = "args"
-
-func writePlanFile(path string, plan *core.Plan, runID string, args []string) error {
-	b, err := json.MarshalIndent(planFile{Format: "usersync-plan", Run: runID, Args: args, Plan: plan}, "", "  ")
+// useMapping makes the groups: list of file the mapping of this run.
+func (p *pipeline) useMapping(file string) error {
+	m, err := config.LoadMapping(file)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
+	if err := p.cfg.ReplaceMapping(m); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	p.opts.GroupMapping = p.cfg.Options.GroupMapping
+	named(p.log, "main").Warn(fmt.Sprintf("The group mapping of %s replaces directory_users.groups for this plan only; to apply it, put it in %s and plan again", file, p.cfg.File))
+	return nil
 }
 
-func readPlanFile(path string) (*planFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// logFindings writes the plan's diagnosis: a WARNING (or INFO, for a
+// notice) line per finding, and a `warning` event per finding with --json.
+// Findings the source already logged are not written twice.
+func logFindings(lg *slog.Logger, fs []core.Finding, rep *headlessReporter) {
+	for _, f := range fs {
+		if rep != nil {
+			rep.event(evWarning, f)
+		}
+		if f.Logged {
+			continue
+		}
+		if f.Severity == core.SeverityWarning {
+			lg.Warn(f.Message)
+		} else {
+			lg.Info(f.Message)
+		}
 	}
-	var f planFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s is not a usersync plan file: %v", path, err)
-	}
-	if f.Format != "usersync-plan" || f.Plan == nil {
-		return nil, fmt.Errorf("%s is not a usersync plan file (written by 'usersync plan -o')", path)
-	}
-	return &f, nil
 }

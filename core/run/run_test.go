@@ -1,4 +1,4 @@
-package main
+package run_test
 
 import (
 	"path/filepath"
@@ -7,10 +7,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/run"
 	"github.com/usersync/usersync/store"
 )
 
-func TestHoldDependents(t *testing.T) {
+func TestExcludeHoldsDependents(t *testing.T) {
 	plan := &core.Plan{Changes: []core.Change{
 		{ID: 0, Org: "primary", Key: "k-dee", Action: core.ActionCreate},
 		{ID: 1, Org: "primary", Key: "k-dee", Action: core.ActionAddGroups},
@@ -32,17 +33,26 @@ func TestHoldDependents(t *testing.T) {
 		for k, v := range tc.exclude {
 			in[k] = v
 		}
-		got := sortedIDs(holdDependents(plan, in))
+		x := run.Exclude(plan, in, nil)
+		got := x.IDs()
+		if len(got) == 0 {
+			got = nil
+		}
 		if d := cmp.Diff(tc.want, got); d != "" {
-			t.Errorf("%s: holdDependents (-want +got):\n%s", tc.name, d)
+			t.Errorf("%s: Exclude(%v).IDs() (-want +got):\n%s", tc.name, tc.exclude, d)
 		}
 		if !cmp.Equal(in, tc.exclude) && !(len(in) == 0 && len(tc.exclude) == 0) {
-			t.Errorf("%s: holdDependents changed its argument to %v", tc.name, in)
+			t.Errorf("%s: Exclude changed its argument to %v", tc.name, in)
+		}
+		for id := range x.Held {
+			if tc.exclude[id] {
+				t.Errorf("%s: change %d is both chosen and held", tc.name, id)
+			}
 		}
 	}
 }
 
-func TestResumable(t *testing.T) {
+func TestResumableRun(t *testing.T) {
 	const (
 		applying    = store.StatusApplying
 		interrupted = store.StatusInterrupted
@@ -50,21 +60,21 @@ func TestResumable(t *testing.T) {
 		planned     = store.StatusPlanned
 		failed      = store.StatusFailed
 	)
-	type run struct {
+	type rec struct {
 		status string
 		sent   bool // the journal records a request
 	}
 	for _, tc := range []struct {
 		name string
-		runs []run // oldest first
+		runs []rec // oldest first
 		want int   // index of the run picked; -1: none
 	}{
 		{"none", nil, -1},
-		{"killed", []run{{applied, true}, {applying, true}}, 1},
-		{"interrupted, then plans", []run{{interrupted, true}, {planned, false}, {planned, false}}, 0},
-		{"interrupted, then a finished sync", []run{{interrupted, true}, {applied, true}}, -1},
-		{"interrupted, then a sync that failed reading", []run{{interrupted, true}, {failed, false}}, 0},
-		{"failed mid-apply", []run{{applied, true}, {failed, true}}, 1},
+		{"killed", []rec{{applied, true}, {applying, true}}, 1},
+		{"interrupted, then plans", []rec{{interrupted, true}, {planned, false}, {planned, false}}, 0},
+		{"interrupted, then a finished sync", []rec{{interrupted, true}, {applied, true}}, -1},
+		{"interrupted, then a sync that failed reading", []rec{{interrupted, true}, {failed, false}}, 0},
+		{"failed mid-apply", []rec{{applied, true}, {failed, true}}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, err := store.Open(filepath.Join(t.TempDir(), "usersync.db"), store.Options{})
@@ -79,12 +89,19 @@ func TestResumable(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if err := db.SavePlan(info.ID, &core.Plan{}); err != nil {
+					t.Fatal(err)
+				}
 				if r.sent {
 					db.Journal(info.ID).Sending(1, core.PrimaryOrg, core.ActionRequest{}, []int{0})
 				}
 				ids = append(ids, info.ID)
 			}
-			got, err := resumable(db)
+			d, err := (&run.Engine{Store: db.RunStore()}).Resumable("")
+			var got run.Record
+			if d != nil {
+				got = d.Run
+			}
 			switch {
 			case tc.want < 0 && err == nil:
 				t.Errorf("resumable = %s; want none", got.ID)
