@@ -1,7 +1,6 @@
 package tui_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -72,14 +71,6 @@ func (e *env) actionRequests(t testing.TB) int {
 	getJSON(t, e.url+"/_sim/stats", &p)
 	getJSON(t, e.secURL+"/_sim/stats", &s)
 	return int(p.Requests.Action + s.Requests.Action)
-}
-
-// stats reads the primary simulator's /_sim/stats.
-func (e *env) stats(t testing.TB) sim.Stats {
-	t.Helper()
-	var s sim.Stats
-	getJSON(t, e.url+"/_sim/stats", &s)
-	return s
 }
 
 // state reads the primary simulator's /_sim/state.
@@ -313,18 +304,3 @@ invocation_defaults:
 // exitCodes are DESIGN.md's exit codes by kind of outcome, as the
 // command maps them.
 var exitCodes = map[run.Kind]int{run.OK: 0, run.Pending: 0, run.Failed: 3, run.Withheld: 4, run.Interrupted: 130, run.Fatal: 1}
-
-// waitFor polls cond (the backend works on other goroutines) until it
-// holds or the test's patience runs out.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), tuitest.Timeout)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
