@@ -172,7 +172,12 @@ func (ex *executor) sendAll(ctx context.Context, reqs []PackedRequest) error {
 			}
 		}
 		resp, err := ex.targets[r.Org].Send(ctx, r.Request, sendReporter{ex})
-		ex.res.Requests++
+		if Code(err) != CodeCanceled {
+			// A request cancelled while it waited (pacing, or a retry's
+			// back-off) is not counted as sent: its changes are not sent,
+			// and resending them is safe.
+			ex.res.Requests++
+		}
 		var results []ChangeResult
 		var runErr error
 		stop := false

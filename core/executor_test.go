@@ -452,6 +452,32 @@ func TestApplyCancelFinishesRequestInFlight(t *testing.T) {
 	}
 }
 
+// TestApplyCancelDuringPacing cancels while the target waits to send the
+// third request (pacing to the rate limit): that request never reached
+// the server, so it is not counted, and its changes are not sent.
+func TestApplyCancelDuringPacing(t *testing.T) {
+	var changes []Change
+	for i := range 25 {
+		changes = append(changes, Change{Action: ActionRemoveFromOrg, User: fed(fmt.Sprintf("u%02d@e.org", i))})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ft := &fakeTarget{respond: func(n int, req ActionRequest) (ActionResponse, error) {
+		if n == 2 {
+			cancel()
+			return ActionResponse{}, Errorf(CodeCanceled, "umapi action", "cancelled while pacing")
+		}
+		return ActionResponse{Result: "success", Completed: len(req.Commands)}, nil
+	}}
+	res, _ := Apply(ctx, planOf(nil, changes...), map[string]Target{PrimaryOrg: ft}, ApplyOptions{})
+	if !res.Cancelled || res.Requests != 2 {
+		t.Errorf("Cancelled=%v Requests=%d; want cancelled with the 2 requests that reached the server", res.Cancelled, res.Requests)
+	}
+	if len(res.NotSent) != 5 {
+		t.Errorf("NotSent = %v; want the 5 changes of the cancelled request", res.NotSent)
+	}
+}
+
 func TestApplyRequestFailures(t *testing.T) {
 	var changes []Change
 	for i := range 25 {
