@@ -715,8 +715,8 @@ func (m *Model) dialogView(w int) []string {
 	d := r.dialog
 	ls := []string{"", m.st.title.Render("Approve and apply")}
 	orgs := strings.Join(m.plan.Orgs, ", ")
-	ls = append(ls, wrap(fmt.Sprintf("Send %s changes to %s in %s requests (%s commands), about %s at Adobe's rate limit.",
-		num(r.est.ToSend(m.plan)), orgs, num(r.est.Requests), num(r.est.Commands), fmtDuration(r.est.Duration)), w-2)...)
+	ls = append(ls, wrap(fmt.Sprintf("Send %s changes to %s in %s requests (%s commands), about %s at %s.",
+		num(r.est.ToSend(m.plan)), orgs, num(r.est.Requests), num(r.est.Commands), fmtDuration(r.est.Duration), rateWords(estRate(r.est.Estimate))), w-2)...)
 	if n := l.excluded + l.remembered; n > 0 {
 		held := ""
 		if h := len(r.est.Excluded.Held); h > 0 {
