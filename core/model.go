@@ -56,6 +56,11 @@ type DirectoryUser struct {
 	// Origin says where the record came from, for explanations: a CSV file
 	// and line ("users.csv:12"), an LDAP DN, an Okta user id.
 	Origin string `json:"origin,omitempty"`
+	// Disabled, when set, says why the account can never be selected
+	// ("disabled (accountEnabled is false)", "suspended"): sources leave
+	// such users out of a read, but a lookup for explain returns them so
+	// that explain can say so. The planner never selects such a user.
+	Disabled string `json:"disabled,omitempty"`
 }
 
 // AdobeUser is one user of an Adobe org as UMAPI returns it.

@@ -31,6 +31,12 @@ func (p *planner) loadDirectory() error {
 			p.tr.dir = u
 			p.tr.add("source", "found", "directory record %s", describeDir(u))
 		}
+		if u.Disabled != "" {
+			if traced {
+				p.traceDisabled(u)
+			}
+			continue
+		}
 		k, ok := directoryKey(u, def)
 		if !ok {
 			p.warnf("Ignoring directory user with empty user key: %s", describeDir(u))
@@ -123,7 +129,11 @@ func (p *planner) traceUnselected() {
 		}
 		p.tr.dir = u
 		p.tr.add("source", "found", "directory record %s", describeDir(u))
-		p.traceNotSelected(u)
+		if u.Disabled != "" {
+			p.traceDisabled(u)
+		} else {
+			p.traceNotSelected(u)
+		}
 		return
 	}
 	if p.tr.searched != "" {
@@ -137,6 +147,13 @@ func (p *planner) traceUnselected() {
 	}
 	p.tr.add("source", "not found", "no directory user has the email or username %q among the %d read from the directory (%s)",
 		p.tr.q, len(p.snap.Directory.Users)+len(p.snap.Directory.Unselected), scope)
+}
+
+// traceDisabled says that a user the directory has is never selected
+// because its account is disabled, whatever its groups.
+func (p *planner) traceDisabled(u *DirectoryUser) {
+	p.tr.add("selection", "not selected", "the directory account %s is %s, so it is never selected, whatever its groups %s",
+		u.Origin, u.Disabled, quoteList(u.Groups))
 }
 
 // traceNotSelected says exactly why a user read from the directory is not
