@@ -5,9 +5,12 @@
 //
 // It serves the client-credentials grant at /{tenant}/oauth2/v2.0/token
 // (refusing a wrong secret with AADSTS7000215, as Entra does), and under
-// /v1.0: GET /users, GET /groups, and GET
-// /groups/{id}/transitiveMembers/microsoft.graph.user, with $select, $top,
-// a small $filter language (clauses "prop eq|ne literal" joined by "and"),
+// /v1.0: GET /users, GET /groups, GET
+// /groups/{id}/transitiveMembers/microsoft.graph.user and GET
+// /users/{id|userPrincipalName}/transitiveMemberOf/microsoft.graph.group
+// (404 for an unknown user), with $select, $top,
+// a small $filter language (clauses "prop eq|ne literal" joined by "and"
+// and "or"),
 // $count, @odata.nextLink paging with opaque skip tokens, and the
 // advanced-query rule: $count, ne, and a cast listing with $filter need
 // "ConsistencyLevel: eventual". Nested groups are expanded transitively and
@@ -203,6 +206,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, u := range s.transitiveUsers(g) {
 			items = append(items, userObject(u))
 		}
+	case strings.HasPrefix(path, "/users/") && strings.HasSuffix(path, "/transitiveMemberOf/microsoft.graph.group"):
+		key := strings.TrimSuffix(strings.TrimPrefix(path, "/users/"), "/transitiveMemberOf/microsoft.graph.group")
+		u := s.user(key)
+		if u == nil {
+			graphError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", key))
+			return
+		}
+		for _, g := range s.transitiveGroups(u.ID) {
+			items = append(items, map[string]any{"@odata.type": "#microsoft.graph.group", "id": g.ID, "displayName": g.DisplayName})
+		}
 	default:
 		graphError(w, http.StatusNotFound, "Request_ResourceNotFound", "Unsupported path "+path)
 		return
@@ -314,6 +327,38 @@ func (s *Server) transitiveUsers(g *Group) []User {
 			if sub := s.group(m); sub != nil && !seenGroup[m] {
 				seenGroup[m] = true
 				queue = append(queue, sub)
+			}
+		}
+	}
+	return out
+}
+
+// user finds a user by object id or userPrincipalName (compared without
+// regard to case).
+func (s *Server) user(key string) *User {
+	for i := range s.Users {
+		u := &s.Users[i]
+		if upn, _ := u.Props["userPrincipalName"].(string); u.ID == key || upn != "" && strings.EqualFold(upn, key) {
+			return u
+		}
+	}
+	return nil
+}
+
+// transitiveGroups lists the groups id is a member of, directly or
+// through nested groups, each once (so a cycle ends).
+func (s *Server) transitiveGroups(id string) []Group {
+	var out []Group
+	seen := map[string]bool{}
+	queue := []string{id}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, g := range s.Groups {
+			if !seen[g.ID] && slices.Contains(g.Members, cur) {
+				seen[g.ID] = true
+				out = append(out, g)
+				queue = append(queue, g.ID)
 			}
 		}
 	}

@@ -11,20 +11,36 @@ type clause struct {
 	value    any // string, bool or nil
 }
 
-type filter []clause
+// filter is clauses joined by "and" (terms), terms joined by "or": OData
+// binds "and" tighter than "or".
+type filter [][]clause
 
 // advanced reports whether Graph would need an advanced query for f.
 func (f filter) advanced() bool {
-	for _, c := range f {
-		if c.op == "ne" {
-			return true
+	for _, t := range f {
+		for _, c := range t {
+			if c.op == "ne" {
+				return true
+			}
 		}
 	}
 	return false
 }
 
 func (f filter) match(obj map[string]any) bool {
-	for _, c := range f {
+	if len(f) == 0 {
+		return true
+	}
+	for _, t := range f {
+		if matchAll(t, obj) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchAll(t []clause, obj map[string]any) bool {
+	for _, c := range t {
 		v := obj[c.prop]
 		var eq bool
 		switch want := c.value.(type) {
@@ -44,13 +60,13 @@ func (f filter) match(obj map[string]any) bool {
 	return true
 }
 
-// parseFilter parses clauses joined by " and ".
+// parseFilter parses clauses joined by " and " and " or ".
 func parseFilter(s string) (filter, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
-	var f filter
+	f := filter{nil}
 	for s != "" {
 		prop, rest, ok := strings.Cut(s, " ")
 		if !ok {
@@ -95,14 +111,19 @@ func parseFilter(s string) (filter, error) {
 			}
 			rest = " " + r
 		}
-		f = append(f, c)
+		f[len(f)-1] = append(f[len(f)-1], c)
 		rest = strings.TrimSpace(rest)
 		if rest == "" {
 			break
 		}
+		if after, ok := strings.CutPrefix(rest, "or "); ok {
+			f = append(f, nil)
+			s = strings.TrimSpace(after)
+			continue
+		}
 		after, ok := strings.CutPrefix(rest, "and ")
 		if !ok {
-			return nil, fmt.Errorf("only 'and' joins filter clauses here (near %q)", rest)
+			return nil, fmt.Errorf("only 'and' and 'or' join filter clauses here (near %q)", rest)
 		}
 		s = strings.TrimSpace(after)
 	}
