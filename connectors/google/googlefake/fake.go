@@ -2,8 +2,10 @@
 // endpoint and Admin SDK Directory API v1 that the google connector reads,
 // written from Google's public reference: the JWT bearer grant (the RS256
 // signature is verified against the one public key the fake trusts),
-// users.list, groups.get, groups.list (name='…' queries) and members.list,
-// each paged with nextPageToken, and Google's error documents.
+// users.list, users.get (by id, primary email or alias; 404 when there is
+// no such user), groups.get, groups.list (name='…' queries, or userKey for
+// the groups a user is a direct member of) and members.list, each list paged
+// with nextPageToken, and Google's error documents.
 //
 // Faults are injected by the test: every Nth call answered 429 without
 // Retry-After, and a page of one group's members that always fails with 503.
@@ -187,6 +189,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(parts) == 1 && parts[0] == "users":
 		s.users(w, q.Get("pageToken"), q.Get("maxResults"), q.Get("query"))
+	case len(parts) == 2 && parts[0] == "users":
+		u := s.user(parts[1])
+		if u == nil {
+			apiError(w, http.StatusNotFound, "NOT_FOUND", "notFound", "Resource Not Found: userKey")
+			return
+		}
+		writeJSON(w, userJSON(*u))
+	case len(parts) == 1 && parts[0] == "groups" && q.Get("userKey") != "":
+		s.groupsOf(w, q.Get("userKey"), q.Get("pageToken"), q.Get("maxResults"))
 	case len(parts) == 1 && parts[0] == "groups":
 		s.searchGroups(w, q.Get("query"))
 	case len(parts) == 2 && parts[0] == "groups":
@@ -296,21 +307,76 @@ func (s *Server) users(w http.ResponseWriter, token, maxResults, query string) {
 	}
 	list := make([]any, 0, hi-lo)
 	for _, u := range all[lo:hi] {
-		m := map[string]any{"kind": "admin#directory#user", "id": u.ID, "primaryEmail": u.Email,
-			"name":      map[string]any{"givenName": u.GivenName, "familyName": u.Family, "fullName": u.GivenName + " " + u.Family},
-			"suspended": u.Suspended, "archived": u.Archived, "isAdmin": false, "orgUnitPath": orgUnit(u)}
-		if u.CountryCode != "" {
-			m["addresses"] = []any{
-				map[string]any{"type": "home", "countryCode": "ZZ"},
-				map[string]any{"type": "work", "countryCode": u.CountryCode, "primary": true},
-			}
-		}
-		for k, v := range u.Extra {
-			m[k] = v
-		}
-		list = append(list, m)
+		list = append(list, userJSON(u))
 	}
 	res := map[string]any{"kind": "admin#directory#users", "users": list}
+	if next != "" {
+		res["nextPageToken"] = next
+	}
+	writeJSON(w, res)
+}
+
+func userJSON(u User) map[string]any {
+	m := map[string]any{"kind": "admin#directory#user", "id": u.ID, "primaryEmail": u.Email,
+		"name":      map[string]any{"givenName": u.GivenName, "familyName": u.Family, "fullName": u.GivenName + " " + u.Family},
+		"suspended": u.Suspended, "archived": u.Archived, "isAdmin": false, "orgUnitPath": orgUnit(u)}
+	if u.CountryCode != "" {
+		m["addresses"] = []any{
+			map[string]any{"type": "home", "countryCode": "ZZ"},
+			map[string]any{"type": "work", "countryCode": u.CountryCode, "primary": true},
+		}
+	}
+	for k, v := range u.Extra {
+		m[k] = v
+	}
+	return m
+}
+
+// user finds a user by id, primary email or one of its aliases (Extra
+// "aliases", a []string), as users.get takes a userKey.
+func (s *Server) user(key string) *User {
+	for i := range s.Users {
+		u := &s.Users[i]
+		if u.ID == key || strings.EqualFold(u.Email, key) {
+			return u
+		}
+		if as, ok := u.Extra["aliases"].([]string); ok {
+			for _, a := range as {
+				if strings.EqualFold(a, key) {
+					return u
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// groupsOf answers groups.list with userKey: the groups the user (by
+// email or id) is a direct member of, paged.
+func (s *Server) groupsOf(w http.ResponseWriter, userKey, token, maxResults string) {
+	u := s.user(userKey)
+	if u == nil {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "notFound", "Resource Not Found: userKey")
+		return
+	}
+	var of []any
+	for i := range s.Groups {
+		for _, m := range s.Groups[i].Members {
+			if m.Type == "USER" && m.ID == u.ID {
+				of = append(of, groupJSON(&s.Groups[i]))
+				break
+			}
+		}
+	}
+	lo, hi, next, err := s.page(token, maxResults, len(of), 200)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid", "Invalid Input: pageToken")
+		return
+	}
+	res := map[string]any{"kind": "admin#directory#groups"}
+	if hi > lo {
+		res["groups"] = of[lo:hi]
+	}
 	if next != "" {
 		res["nextPageToken"] = next
 	}
