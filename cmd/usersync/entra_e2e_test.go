@@ -184,6 +184,27 @@ func TestEntraSyncNestedThrottledPaged(t *testing.T) {
 	}
 }
 
+// TestEntraExplainUnreadUsers: with --users mapped the disabled dan (in
+// the mapped Design) and max (only in Marketing) are never read; explain
+// looks them up and says why, never "not found".
+func TestEntraExplainUnreadUsers(t *testing.T) {
+	f := newEntraFixture(t, entraTenantData(), entraSecret, "")
+	r := f.run(context.Background(), "explain", "dan@example.org", "--connector", "entra", "--users", "mapped")
+	if r.code != exitOK || strings.Contains(r.stdout, "not found") || !strings.Contains(r.stdout, "entra user 6a1e0003-dan") ||
+		!strings.Contains(r.stdout, "disabled") || !strings.Contains(r.stdout, "never selected") {
+		t.Errorf("explain of a disabled member: %v; want its object id and that it is disabled, never selected, never not found", r)
+	}
+	r = f.run(context.Background(), "explain", "max@example.org", "--connector", "entra", "--users", "mapped")
+	if r.code != exitOK || strings.Contains(r.stdout, "not found") || !strings.Contains(r.stdout, "entra user 6a1e0006-max") ||
+		!strings.Contains(r.stdout, `"Marketing"`) {
+		t.Errorf("explain of a user outside the mapped groups: %v; want its object id and its group Marketing", r)
+	}
+	r = f.run(context.Background(), "explain", "nobody@example.org", "--connector", "entra", "--users", "mapped")
+	if r.code != exitOK || !strings.Contains(r.stdout, "not found") || !strings.Contains(r.stdout, entraTenant) {
+		t.Errorf("explain of a user Entra does not have: %v; want not found, naming the tenant searched", r)
+	}
+}
+
 func TestEntraFailedPageRemovesNothing(t *testing.T) {
 	g := entraTenantData()
 	g.FailMembersPage = map[string]int{"Design": 2}

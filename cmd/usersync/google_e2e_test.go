@@ -195,6 +195,31 @@ func TestGoogleCheckAndExplain(t *testing.T) {
 	}
 }
 
+// TestGoogleExplainUnreadUsers: suspended, archived and ungrouped users are
+// never selected; explain looks them up and says why, never "not found".
+func TestGoogleExplainUnreadUsers(t *testing.T) {
+	f := newGoogleFixture(t, googleDirectory(), nil, "")
+	for _, tt := range []struct{ email, id, why string }{
+		{"sus@example.org", "google user 1005", "suspended"},
+		{"arc@example.org", "google user 1006", "archived"},
+	} {
+		r := f.run(context.Background(), "explain", tt.email, "--connector", "google", "--users", "mapped")
+		if r.code != exitOK || strings.Contains(r.stdout, "not found") || !strings.Contains(r.stdout, tt.id) ||
+			!strings.Contains(r.stdout, tt.why) || !strings.Contains(r.stdout, "never selected") {
+			t.Errorf("explain %s: %v; want %s, %s and never selected, never not found", tt.email, r, tt.id, tt.why)
+		}
+	}
+	r := f.run(context.Background(), "explain", "loner@example.org", "--connector", "google", "--users", "mapped")
+	if r.code != exitOK || strings.Contains(r.stdout, "not found") || !strings.Contains(r.stdout, "google user 1007") ||
+		!strings.Contains(r.stdout, "not selected") {
+		t.Errorf("explain of a user in no mapped group: %v; want its id and not selected", r)
+	}
+	r = f.run(context.Background(), "explain", "nobody@example.org", "--connector", "google", "--users", "mapped")
+	if r.code != exitOK || !strings.Contains(r.stdout, "not found") || !strings.Contains(r.stdout, "my_customer") {
+		t.Errorf("explain of a user Google does not have: %v; want not found, naming the customer searched", r)
+	}
+}
+
 func TestGoogleInitExample(t *testing.T) {
 	dir := t.TempDir()
 	r := runEnv(context.Background(), "", false, "init", "--dir", dir)
