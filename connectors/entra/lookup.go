@@ -19,13 +19,13 @@ const disabledReason = "disabled in Entra (accountEnabled is false)"
 // directly or through nested groups (transitiveMemberOf cast to groups),
 // whether or not it would be selected, for explain. A disabled account is
 // returned with Disabled set, so that explain says it is never selected
-// rather than "not found". It returns nil and no error when the tenant has
+// rather than "not found"; so is one all_users_filter rejects. It returns nil and no error when the tenant has
 // no such user; where names the tenant and the filter searched.
 func (s *Source) LookupUser(ctx context.Context, query string, q core.SourceQuery) (*core.DirectoryUser, string, error) {
 	query = strings.TrimSpace(query)
 	lit := "'" + strings.ReplaceAll(query, "'", "''") + "'"
 	filter := "mail eq " + lit + " or userPrincipalName eq " + lit
-	where := fmt.Sprintf("Entra tenant %s (user lookup $filter %q)", s.cfg.TenantID, filter)
+	where := fmt.Sprintf("Entra tenant %s (user lookup $filter %q; all_users_filter %q)", s.cfg.TenantID, filter, s.cfg.AllUsersFilter)
 	c, err := newClient(s.cfg, s.log, s.tok)
 	if err != nil {
 		return nil, where, err
@@ -68,6 +68,19 @@ func (s *Source) LookupUser(ctx context.Context, query string, q core.SourceQuer
 	}
 	if u == nil {
 		return nil, where, nil
+	}
+	if u.Disabled == "" && s.cfg.AllUsersFilter != "" {
+		// A read applies all_users_filter to every listing: a user it
+		// rejects is never selected, whatever its groups.
+		v := url.Values{"$filter": {"id eq '" + strings.ReplaceAll(id, "'", "''") + "' and (" + s.cfg.AllUsersFilter + ")"},
+			"$select": {"id"}, "$count": {"true"}}
+		p, err := c.get(ctx, "entra user lookup: all_users_filter", c.endpoint("/users", v), true, st.r)
+		if err != nil {
+			return nil, where, err
+		}
+		if len(p.Value) == 0 {
+			u.Disabled = fmt.Sprintf("excluded by all_users_filter %q", s.cfg.AllUsersFilter)
+		}
 	}
 	groups, err := st.memberOf(ctx, id)
 	if err != nil {

@@ -69,6 +69,23 @@ func TestLookupUser(t *testing.T) {
 	}
 }
 
+func TestLookupUserAllUsersFilter(t *testing.T) {
+	f := tenant()
+	f.Users[0].Props["userType"] = "Guest"
+	src, _ := newSource(t, f, "all_users_filter: \"accountEnabled eq true and userType ne 'Guest'\"\n")
+	u, _, err := src.LookupUser(context.Background(), "ana@example.org", core.SourceQuery{Groups: []string{"Design"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u == nil || !strings.Contains(u.Disabled, "all_users_filter") {
+		t.Fatalf("LookupUser(ana, a guest) = %+v; want her marked as excluded by all_users_filter", u)
+	}
+	u, _, err = src.LookupUser(context.Background(), "bo@example.org", core.SourceQuery{Groups: []string{"Design"}})
+	if err != nil || u == nil || u.Disabled != "" {
+		t.Errorf("LookupUser(bo, a member) = %+v, %v; want him, not excluded", u, err)
+	}
+}
+
 func TestLookupUserFailsClosed(t *testing.T) {
 	f := tenant()
 	src, _ := newSource(t, f, "")

@@ -10,7 +10,7 @@
 // /users/{id|userPrincipalName}/transitiveMemberOf/microsoft.graph.group
 // (404 for an unknown user), with $select, $top,
 // a small $filter language (clauses "prop eq|ne literal" joined by "and"
-// and "or"),
+// and "or", with parentheses),
 // $count, @odata.nextLink paging with opaque skip tokens, and the
 // advanced-query rule: $count, ne, and a cast listing with $filter need
 // "ConsistencyLevel: eventual". Nested groups are expanded transitively and
