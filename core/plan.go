@@ -142,6 +142,9 @@ type Plan struct {
 	AdobeOnlyAction AdobeOnlyKind `json:"adobe_only_action,omitempty"`
 	Strays          []Stray       `json:"strays,omitempty"`
 	Warnings        []string      `json:"warnings,omitempty"`
+	// Notes are UST's log lines about the planner's decisions, in the
+	// order it made them (see LogNotes).
+	Notes []Note `json:"notes,omitempty"`
 	// Findings are the diagnosis of the snapshot and options the plan was
 	// made from (see Diagnose): every front end renders them.
 	Findings []Finding `json:"findings,omitempty"`

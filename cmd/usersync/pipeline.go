@@ -139,7 +139,7 @@ func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags,
 		named(p.log, "config").Info(n)
 	}
 	opts := cfg.Options
-	opts.Logger = named(p.log, "processor")
+	opts.DebugNotes = p.log.Enabled(context.Background(), slog.LevelDebug)
 	p.opts = &opts
 
 	if f := cfg.Invocation.AdobeOnlyListFile; f != "" {
