@@ -344,6 +344,29 @@ func TestExit10DetailedPlanAndApplyByRunID(t *testing.T) {
 	}
 }
 
+func TestApplyWarnsOfIgnoredSyncFlags(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	planFile := filepath.Join(f.dir, "plan.json")
+	if r := f.run(context.Background(), "plan", "-o", planFile); r.code != exitOK {
+		t.Fatalf("plan: %v", r)
+	}
+	r := f.run(context.Background(), "apply", planFile, "--yes", "--no-process-groups", "--users", "all", "-t")
+	if r.code != exitOK {
+		t.Fatalf("apply: %v", r)
+	}
+	want := "WARNING main - Ignoring --users, --no-process-groups, --test-mode: apply uses the options and queries the plan was made with"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("apply with sync flags does not say it ignores them; want %q in:\n%s", want, r.stdout)
+	}
+	if _, ok := emails(f.srv.State())["dee@example.org"]; !ok {
+		t.Error("apply did not create dee: -t was not ignored")
+	}
+	r = f.run(context.Background(), "apply", "--resume", "--yes")
+	if strings.Contains(r.stdout, "Ignoring") {
+		t.Errorf("apply without sync flags warns:\n%s", r.stdout)
+	}
+}
+
 func TestApplyRefusesStalePlan(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	planFile := filepath.Join(f.dir, "plan.json")
