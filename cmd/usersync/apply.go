@@ -121,7 +121,8 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	if err != nil {
 		return fail(err)
 	}
-	defer db.Close()
+	p.db = db
+	defer p.closeLate()
 	eng := p.engine(db, false)
 
 	var d *run.Draft

@@ -86,6 +86,9 @@ type pipeline struct {
 	rf      runFlags
 	logFile *os.File
 	started time.Time
+	// db is the database a headless run writes its record to; finish
+	// closes it, since closing reports a write that failed.
+	db *store.DB
 }
 
 // newPipeline loads the configuration named by sf and builds the
