@@ -143,8 +143,11 @@ type Plan struct {
 	Strays          []Stray       `json:"strays,omitempty"`
 	Warnings        []string      `json:"warnings,omitempty"`
 	// Notes are UST's log lines about the planner's decisions, in the
-	// order it made them (see LogNotes).
-	Notes []Note `json:"notes,omitempty"`
+	// order it made them (see LogNotes). They are rendered once, when the
+	// plan is made, and not stored with it: a stored plan keeps its
+	// changes and warnings, and saving a line per change cost a large
+	// plan a tenth of its memory.
+	Notes []Note `json:"-"`
 	// Findings are the diagnosis of the snapshot and options the plan was
 	// made from (see Diagnose): every front end renders them.
 	Findings []Finding `json:"findings,omitempty"`
