@@ -73,13 +73,24 @@ type Note struct {
 	Text string `json:"text"`
 }
 
-// LogNotes renders the plan's notes as UST's log lines, in order, at
-// their kinds' levels. A nil logger logs nothing.
-func LogNotes(ctx context.Context, lg *slog.Logger, plan *Plan) {
-	if lg == nil || plan == nil {
+// PlanError is a plan that could not be made, with the notes the planner
+// made before it failed, so that the lines UST logs up to a fatal error
+// (a warning about a user, a hook's groups) are not lost with the plan.
+type PlanError struct {
+	Err   error
+	Notes []Note
+}
+
+func (e *PlanError) Error() string { return e.Err.Error() }
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// LogNotes renders notes (a plan's, or a PlanError's) as UST's log
+// lines, in order, at their kinds' levels. A nil logger logs nothing.
+func LogNotes(ctx context.Context, lg *slog.Logger, notes []Note) {
+	if lg == nil {
 		return
 	}
-	for _, n := range plan.Notes {
+	for _, n := range notes {
 		if l := n.Kind.Level(); lg.Enabled(ctx, l) {
 			lg.Log(ctx, l, n.Text)
 		}

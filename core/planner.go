@@ -142,7 +142,7 @@ type planner struct {
 // docs/sync-rules.md). It never modifies snap, calls o.Hook once per
 // selected directory user, and records UST's log lines as the plan's Notes (LogNotes renders them). A fatal
 // rule violation (an additional-group conflict, a failing hook) returns an
-// error and no plan.
+// error and no plan; the notes made until then come with it (PlanError).
 func BuildPlan(ctx context.Context, snap *Snapshot, o *Options) (*Plan, error) {
 	p, err := newPlanner(ctx, snap, o, nil)
 	if err != nil {
@@ -317,6 +317,9 @@ func (p *planner) run() (*Plan, error) {
 	}
 	<-digestDone
 	if err != nil {
+		if len(p.plan.Notes) > 0 {
+			err = &PlanError{Err: err, Notes: p.plan.Notes}
+		}
 		return nil, err
 	}
 	return p.plan, nil

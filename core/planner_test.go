@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -1068,7 +1069,7 @@ func TestUSTLogMessages(t *testing.T) { // §7: grep-compatible log lines, rende
 		p := mustBuildPlan(t, planSnap([]DirectoryUser{d, dirU("new@x.com", "Design"), {Email: "bad"}},
 			[]AdobeUser{adobeU("ana@x.com"), adobeU("gone@x.com")}), o)
 		var buf strings.Builder
-		LogNotes(context.Background(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), p)
+		LogNotes(context.Background(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), p.Notes)
 		out := buf.String()
 		want := []string{
 			"level=WARN msg=\"Ignoring directory user with empty user key",
@@ -1116,5 +1117,28 @@ func TestAdobeDuplicatesByKey(t *testing.T) { // §3.5 steps 3 (duplicate keys) 
 	}
 	if p.Counters.AdobeUsersRead != 2 {
 		t.Errorf("AdobeUsersRead = %d; want 2", p.Counters.AdobeUsersRead)
+	}
+}
+
+type failingHook struct{}
+
+func (failingHook) Run(context.Context, *HookContext) error { return errors.New("hook raised") }
+
+// TestPlanErrorKeepsNotes: a fatal error (a failing hook) returns no plan,
+// but the lines UST had logged before it still reach the log.
+func TestPlanErrorKeepsNotes(t *testing.T) {
+	o := planOpts(func(o *Options) { o.Hook = failingHook{} })
+	_, err := BuildPlan(context.Background(), planSnap([]DirectoryUser{{Email: "bad"}, dirU("ana@x.com", "Marketing")}, nil), o)
+	pe, ok := errors.AsType[*PlanError](err)
+	if !ok {
+		t.Fatalf("BuildPlan with a failing hook = %v; want a *PlanError", err)
+	}
+	if !strings.Contains(err.Error(), "hook raised") {
+		t.Errorf("error %q lacks the hook's", err)
+	}
+	var buf strings.Builder
+	LogNotes(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)), pe.Notes)
+	if !strings.Contains(buf.String(), "level=WARN msg=\"Ignoring directory user with empty user key") {
+		t.Errorf("the warning before the error is lost:\n%s", buf.String())
 	}
 }

@@ -161,9 +161,12 @@ func (e *Engine) Plan(ctx context.Context, run Record, snap *core.Snapshot) (*Dr
 	}
 	plan, err := core.BuildPlan(ctx, snap, e.Options)
 	if err != nil {
+		if pe, ok := errors.AsType[*core.PlanError](err); ok {
+			core.LogNotes(ctx, e.Logger, pe.Notes)
+		}
 		return nil, err
 	}
-	core.LogNotes(ctx, e.Logger, plan)
+	core.LogNotes(ctx, e.Logger, plan.Notes)
 	in := core.ResolveInputs(e.Options)
 	in.Options = e.OptionText
 	plan.Inputs = &in
