@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"log/slog"
 	"sort"
 	"time"
 )
@@ -77,7 +76,7 @@ func (p *planner) graceDecide() int {
 			due++
 		} else {
 			p.grace.waiting[s.k] = pu.Due.Format(time.RFC3339)
-			p.logf(slog.LevelInfo, "Adobe-only user %s is in its grace period: missing since %s, --adobe-only-user-action %s falls due %s",
+			p.notef(NoteGrace, "", s.k.String(), "Adobe-only user %s is in its grace period: missing since %s, --adobe-only-user-action %s falls due %s",
 				key, first.Format(time.RFC3339), p.o.AdobeOnlyAction, pu.Due.Format(time.RFC3339))
 		}
 		p.plan.Pending = append(p.plan.Pending, pu)
@@ -97,7 +96,7 @@ func (p *planner) graceStray(oi int, s *strayRec) bool {
 		return true
 	}
 	org := p.g.orgs[oi]
-	p.logf(slog.LevelInfo, "Removing mapped groups from Adobe-only user in its grace period: %s", s.k.String())
+	p.notef(NoteGrace, "", s.k.String(), "Removing mapped groups from Adobe-only user in its grace period: %s", s.k.String())
 	p.emit(Change{Org: org, Action: ActionRemoveGroups, Key: s.k.String(), User: s.ref, Groups: s.mapped, AdobeOnly: true,
 		Rule: fmt.Sprintf("Adobe-only user in its grace period (limits.adobe_only_grace_period): only its mapped groups are removed; --adobe-only-user-action %s falls due %s",
 			p.o.AdobeOnlyAction, due),

@@ -100,8 +100,7 @@ func (p *planner) holdGroupRemovals() {
 	for _, h := range holds {
 		msg := fmt.Sprintf("Group removals withheld: %d members of %q in %s would be removed, more than max_group_removals %s allows (%d of %d members)",
 			h.Removals, h.Group, orgLabel(h.Org), h.Setting, h.Max, h.Members)
-		p.log.Log(p.ctx, LevelCritical, msg)
-		p.note(msg)
+		p.note(p.notef(NoteWithheld, h.Org, h.Group, "%s", msg))
 	}
 	p.plan.GroupHolds = holds
 	p.splitHeld(ActionRemoveGroups, HoldGroupRemovals, func(c *Change, g string) (bool, string) {

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"log/slog"
 	"regexp"
 )
 
@@ -122,6 +121,7 @@ type Options struct {
 	// TrustedConnector is the directory connector's trusted setting.
 	TrustedConnector bool
 
-	// Logger receives UST's log messages; nil discards them.
-	Logger *slog.Logger
+	// DebugNotes keeps the planner's debug-level notes (a line per Adobe
+	// account read) on the plan; off, only the INFO and higher ones.
+	DebugNotes bool
 }

@@ -98,7 +98,6 @@ type planner struct {
 	ctx  context.Context
 	o    *Options
 	snap *Snapshot
-	log  *slog.Logger
 	tr   *tracer
 	g    *groupIndex
 
@@ -141,9 +140,9 @@ type planner struct {
 // BuildPlan turns a snapshot of both sides into the list of changes UST's
 // rules call for (UST §3; the few deliberate differences are listed in
 // docs/sync-rules.md). It never modifies snap, calls o.Hook once per
-// selected directory user, and logs UST's messages to o.Logger. A fatal
+// selected directory user, and records UST's log lines as the plan's Notes (LogNotes renders them). A fatal
 // rule violation (an additional-group conflict, a failing hook) returns an
-// error and no plan.
+// error and no plan; the notes made until then come with it (PlanError).
 func BuildPlan(ctx context.Context, snap *Snapshot, o *Options) (*Plan, error) {
 	p, err := newPlanner(ctx, snap, o, nil)
 	if err != nil {
@@ -160,13 +159,8 @@ func newPlanner(ctx context.Context, snap *Snapshot, o *Options, tr *tracer) (*p
 	if err != nil {
 		return nil, Errorf(CodeInvalidInput, "plan", "%v", err)
 	}
-	lg := o.Logger
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
 	p := &planner{
 		ctx: ctx, o: o, snap: snap, tr: tr, g: g,
-		log:              lg.With("logger", "processor"),
 		excludeTypes:     map[IdentityType]bool{},
 		excludeGrps:      map[string]bool{},
 		updAttrs:         map[string]bool{},
@@ -238,27 +232,30 @@ func (p *planner) tracked() bool {
 	return p.o.AdobeOnlyAction == AdobeOnlyWriteFile || p.manage()
 }
 
-// logf logs one of UST's messages; the message is only formatted when the
-// level is enabled, since a million-user run would otherwise format
-// messages nobody reads.
-func (p *planner) logf(level slog.Level, format string, args ...any) {
-	if p.log.Enabled(p.ctx, level) {
-		p.log.Log(p.ctx, level, fmt.Sprintf(format, args...))
+// notef records one of UST's log lines on the plan. Debug-level notes
+// are only formatted and kept with Options.DebugNotes, since a
+// million-user run would otherwise keep a line per account nobody reads.
+func (p *planner) notef(kind NoteKind, org, key, format string, args ...any) string {
+	if kind.Level() < slog.LevelInfo && !p.o.DebugNotes {
+		return ""
 	}
+	msg := fmt.Sprintf(format, args...)
+	if org == PrimaryOrg {
+		org = ""
+	}
+	p.plan.Notes = append(p.plan.Notes, Note{Kind: kind, Org: org, Key: key, Text: msg})
+	return msg
 }
 
-// warnf logs a warning and keeps it in the plan.
+// warnf records a warning, also among the plan's warnings.
 func (p *planner) warnf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.log.Warn(msg)
-	p.note(msg)
+	p.note(p.notef(NoteWarning, "", "", format, args...))
 }
 
-// errorf logs an error that skips a user and keeps it in the plan.
+// errorf records an error that skips a user, also among the plan's
+// warnings.
 func (p *planner) errorf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.log.Error(msg)
-	p.note(msg)
+	p.note(p.notef(NoteError, "", "", format, args...))
 }
 
 func (p *planner) note(msg string) {
@@ -320,6 +317,9 @@ func (p *planner) run() (*Plan, error) {
 	}
 	<-digestDone
 	if err != nil {
+		if len(p.plan.Notes) > 0 {
+			err = &PlanError{Err: err, Notes: p.plan.Notes}
+		}
 		return nil, err
 	}
 	return p.plan, nil
@@ -516,7 +516,7 @@ func (p *planner) emit(c Change) {
 			}
 			c.Groups = missing
 			c.Blocked = fmt.Sprintf("%s: no such group in %s, and auto_create is off", quoteList(missing), orgLabel(c.Org))
-			p.logf(slog.LevelInfo, "Not adding %s to %s, which will fail: %s", c.User.User, quoteList(missing), c.Blocked)
+			p.notef(NoteBlocked, c.Org, c.Key, "Not adding %s to %s, which will fail: %s", c.User.User, quoteList(missing), c.Blocked)
 			p.changes.add(c)
 			return
 		}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"log/slog"
 	"runtime"
 	"sort"
 	"strings"
@@ -82,7 +81,7 @@ func (p *planner) syncOrg(oi int) error {
 			}
 		}
 		if dup {
-			p.logf(slog.LevelDebug, "Ignoring umapi user. This user has already been processed: %s", k)
+			p.notef(NoteDuplicate, name, k.String(), "Ignoring umapi user. This user has already been processed: %s", k)
 			continue
 		}
 		if ri >= 0 && p.recs[ri].inOrg(oi) {
@@ -95,7 +94,7 @@ func (p *planner) syncOrg(oi int) error {
 			p.c.AdobeUsersRead++
 			if why, due := p.excluded(a, k, cur); why != "" {
 				p.c.Excluded++
-				p.logf(slog.LevelDebug, "Excluding adobe user (due to %s): %s", due, k)
+				p.notef(NoteExcluded, "", k.String(), "Excluding adobe user (due to %s): %s", due, k)
 				if traced {
 					p.tr.add("exclusion", "excluded", "in the primary org the Adobe account %s is excluded: %s; it is never changed", k.String(), why)
 				}
@@ -202,23 +201,23 @@ func (p *planner) logStray(oi int, a Action, key string) {
 	if oi == 0 {
 		switch a {
 		case ActionRemoveAllGroups:
-			p.logf(slog.LevelInfo, "Removing all adobe groups for Adobe-only user: %s", key)
+			p.notef(NoteAdobeOnly, org, key, "Removing all adobe groups for Adobe-only user: %s", key)
 		case ActionRemoveFromOrg:
-			p.logf(slog.LevelInfo, "Removing Adobe-only user: %s", key)
+			p.notef(NoteAdobeOnly, org, key, "Removing Adobe-only user: %s", key)
 		case ActionDelete:
-			p.logf(slog.LevelInfo, "Deleting Adobe-only user: %s", key)
+			p.notef(NoteAdobeOnly, org, key, "Deleting Adobe-only user: %s", key)
 		default:
-			p.logf(slog.LevelInfo, "Removing mapped groups from Adobe-only user: %s", key)
+			p.notef(NoteAdobeOnly, org, key, "Removing mapped groups from Adobe-only user: %s", key)
 		}
 		return
 	}
 	switch a {
 	case ActionRemoveAllGroups:
-		p.logf(slog.LevelInfo, "Removing all adobe groups in %s for Adobe-only user: %s", org, key)
+		p.notef(NoteAdobeOnly, org, key, "Removing all adobe groups in %s for Adobe-only user: %s", org, key)
 	case ActionRemoveFromOrg, ActionDelete:
-		p.logf(slog.LevelInfo, "Removing Adobe-only user from %s: %s", org, key)
+		p.notef(NoteAdobeOnly, org, key, "Removing Adobe-only user from %s: %s", org, key)
 	default:
-		p.logf(slog.LevelInfo, "Removing mapped groups in %s from Adobe-only user: %s", org, key)
+		p.notef(NoteAdobeOnly, org, key, "Removing mapped groups in %s from Adobe-only user: %s", org, key)
 	}
 }
 
@@ -238,7 +237,7 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 		if oi == 0 {
 			p.c.Excluded++
 		}
-		p.logf(slog.LevelDebug, "Excluding Adobe-only user: %s", k)
+		p.notef(NoteExcluded, "", k.String(), "Excluding Adobe-only user: %s", k)
 		if traced {
 			p.tr.add("adobe-only", "excluded", "in %s the Adobe account %s has no selected directory user; --adobe-only-user-action exclude leaves it alone", orgLabel(name), k.String())
 		}
@@ -272,7 +271,7 @@ func (p *planner) adobeOnly(oi int, a *AdobeUser, k userKey, cur []string, mappe
 	}
 	run.strayKeys[k] = len(run.strays)
 	run.strays = append(run.strays, strayRec{k: k, ref: strayRef(a, k), remove: remove, mapped: held})
-	p.logf(slog.LevelDebug, "Found Adobe-only user: %s", k)
+	p.notef(NoteFound, "", k.String(), "Found Adobe-only user: %s", k)
 	if traced {
 		p.tr.adobeOnly = true
 		p.tr.add("adobe-only", "adobe-only", "in %s the Adobe account %s has no selected directory user, so it is an Adobe-only user (--adobe-only-user-action %s)", orgLabel(name), k.String(), p.plan.AdobeOnlyAction)
@@ -325,7 +324,7 @@ func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []strin
 	p.updated[key] = struct{}{}
 	ref := UserRef{User: a.Email, Type: k.Type, Email: a.Email, UseAdobeID: k.Type == AdobeID}
 	if len(attrs) > 0 {
-		p.logf(slog.LevelInfo, "Updating info for user key: %s changes: %s", key, pyDict(attrs))
+		p.notef(NoteUpdateUser, org, key, "Updating info for user key: %s changes: %s", key, pyDict(attrs))
 		why := make([]string, 0, len(attrs))
 		for _, c := range attrs {
 			if c.Before == c.After {
@@ -340,9 +339,9 @@ func (p *planner) diff(oi int, rec *dirRec, a *AdobeUser, k userKey, cur []strin
 	}
 	if len(remove) > 0 || len(add) > 0 {
 		if oi == 0 {
-			p.logf(slog.LevelInfo, "Managing groups for user key: %s added: %s removed: %s", key, pySet(add), pySet(remove))
+			p.notef(NoteManageGroups, org, key, "Managing groups for user key: %s added: %s removed: %s", key, pySet(add), pySet(remove))
 		} else {
-			p.logf(slog.LevelInfo, "Managing groups in %s for user key: %s added: %s removed: %s", org, key, pySet(add), pySet(remove))
+			p.notef(NoteManageGroups, org, key, "Managing groups in %s for user key: %s added: %s removed: %s", org, key, pySet(add), pySet(remove))
 		}
 	}
 	if len(remove) > 0 {
@@ -532,9 +531,9 @@ func (p *planner) create(oi int, rec *dirRec) {
 		}
 	}
 	if oi == 0 && !p.o.TrustedConnector {
-		p.logf(slog.LevelInfo, "Queuing new user with user key: %s", key)
+		p.notef(NoteCreateUser, org, key, "Queuing new user with user key: %s", key)
 	} else {
-		p.logf(slog.LevelInfo, "Queuing new user for umapi %s with user key: %s", org, key)
+		p.notef(NoteCreateUser, org, key, "Queuing new user for umapi %s with user key: %s", org, key)
 	}
 }
 
@@ -554,7 +553,7 @@ func (p *planner) autoCreate() {
 				continue
 			}
 			have[n] = true
-			p.log.Info(fmt.Sprintf("Auto create user-group enabled: Creating '%s' on '%s'", spelling, orgLabel(name)))
+			p.notef(NoteCreateGroup, name, n, "Auto create user-group enabled: Creating '%s' on '%s'", spelling, orgLabel(name))
 			p.c.GroupsCreated++
 			p.emit(Change{Org: name, Action: ActionCreateGroup, Key: n, Group: spelling,
 				User:    UserRef{User: spelling},
@@ -582,7 +581,7 @@ func (p *planner) processStrays() {
 	lim := p.limit(p.graceDecide())
 	p.plan.Limit = lim
 	if lim.Exceeded {
-		p.log.Log(p.ctx, LevelCritical, fmt.Sprintf("Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s)", lim.Count, lim.Setting))
+		p.notef(NoteWithheld, "", "", "Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s)", lim.Count, lim.Setting)
 		p.note(fmt.Sprintf("Adobe-only actions withheld: %d Adobe-only users exceed max_adobe_only_users %s (at most %d)", lim.Count, lim.Setting, lim.Max))
 	} else {
 		p.c.StraysProcessed = lim.Count
@@ -696,7 +695,7 @@ func (p *planner) fromList() {
 	lim := p.limit(len(p.orgs[0].strays))
 	p.plan.Limit = lim
 	if lim.Exceeded {
-		p.log.Log(p.ctx, LevelCritical, fmt.Sprintf("Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s)", lim.Count, lim.Setting))
+		p.notef(NoteWithheld, "", "", "Unable to process Adobe-only users, as their count (%d) is larger than the max_adobe_only_users setting (%s)", lim.Count, lim.Setting)
 	} else {
 		p.c.StraysProcessed = len(p.orgs[0].strays)
 	}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 )
@@ -99,7 +98,7 @@ func (p *planner) loadDirectory() error {
 			// Directory users sharing an email or username collapse into one
 			// record (UST §3.4.2); the later record's attributes win.
 			old := &p.recs[ri]
-			p.logf(slog.LevelDebug, "Directory users %s and %s share an email or username; merged", old.k, rec.k)
+			p.notef(NoteMerged, "", rec.k.String(), "Directory users %s and %s share an email or username; merged", old.k, rec.k)
 			old.u, old.k = rec.u, rec.k
 			for _, w := range rec.wants {
 				old.addWant(int(w.org), w.name, w.why)
@@ -302,11 +301,11 @@ func (p *planner) runHook(rec *dirRec, traced bool) error {
 		TargetAttributes: ta,
 		TargetGroups:     append([]string(nil), before...),
 	}
-	p.logf(slog.LevelDebug, "Target groups, before: %s", pySet(hc.TargetGroups))
+	p.notef(NoteHookGroups, "", "", "Target groups, before: %s", pySet(hc.TargetGroups))
 	if err := p.o.Hook.Run(p.ctx, hc); err != nil {
 		return fmt.Errorf("after_mapping_hook for %s: %w", u.Email, err)
 	}
-	p.logf(slog.LevelDebug, "Target groups, after: %s", pySet(hc.TargetGroups))
+	p.notef(NoteHookGroups, "", "", "Target groups, after: %s", pySet(hc.TargetGroups))
 	if traced {
 		p.tr.add("hook", "ran", "after_mapping_hook ran with target groups %s and returned %s", quoteList(before), quoteList(hc.TargetGroups))
 	}
@@ -390,7 +389,7 @@ func (p *planner) checkAdditional() error {
 				return Errorf(CodeInvalidInput, "additional_groups",
 					"additional group resolution conflict: %s map to %q on %s", quoteList(srcs), target, orgLabel(p.g.orgs[oi]))
 			}
-			p.logf(slog.LevelInfo, "Mapped additional group '%s' to '%s' on '%s'", srcs[0], target, orgLabel(p.g.orgs[oi]))
+			p.notef(NoteAdditionalGroup, p.g.orgs[oi], target, "Mapped additional group '%s' to '%s' on '%s'", srcs[0], target, orgLabel(p.g.orgs[oi]))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -1056,28 +1057,38 @@ func TestEveryChangeHasRuleAndReasons(t *testing.T) {
 	}
 }
 
-func TestUSTLogMessages(t *testing.T) { // §7: grep-compatible log lines, logger "processor"
-	var buf strings.Builder
-	o := planOpts(func(o *Options) {
-		o.AdobeOnlyAction = AdobeOnlyDelete
-		o.UpdateUserInfo = true
-		o.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	d := dirU("ana@x.com", "Marketing")
-	d.Firstname = "Ana"
-	mustBuildPlan(t, planSnap([]DirectoryUser{d, dirU("new@x.com", "Design"), {Email: "bad"}},
-		[]AdobeUser{adobeU("ana@x.com"), adobeU("gone@x.com")}), o)
-	out := buf.String()
-	for _, want := range []string{
-		"Queuing new user with user key: federatedID,new@x.com,,new@x.com",
-		"Updating info for user key: federatedID,ana@x.com,,ana@x.com changes: {'firstname': 'Ana'}",
-		"Managing groups for user key: federatedID,ana@x.com,,ana@x.com added: {'all apps'} removed: set()",
-		"Deleting Adobe-only user: federatedID,gone@x.com,,gone@x.com",
-		"Ignoring directory user with empty user key",
-		"logger=processor",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
+func TestUSTLogMessages(t *testing.T) { // §7: grep-compatible log lines, rendered from the plan
+	for _, debug := range []bool{false, true} {
+		o := planOpts(func(o *Options) {
+			o.AdobeOnlyAction = AdobeOnlyDelete
+			o.UpdateUserInfo = true
+			o.DebugNotes = debug
+		})
+		d := dirU("ana@x.com", "Marketing")
+		d.Firstname = "Ana"
+		p := mustBuildPlan(t, planSnap([]DirectoryUser{d, dirU("new@x.com", "Design"), {Email: "bad"}},
+			[]AdobeUser{adobeU("ana@x.com"), adobeU("gone@x.com")}), o)
+		var buf strings.Builder
+		LogNotes(context.Background(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), p.Notes)
+		out := buf.String()
+		want := []string{
+			"level=WARN msg=\"Ignoring directory user with empty user key",
+			"level=INFO msg=\"Updating info for user key: federatedID,ana@x.com,,ana@x.com changes: {'firstname': 'Ana'}\"",
+			"level=INFO msg=\"Managing groups for user key: federatedID,ana@x.com,,ana@x.com added: {'all apps'} removed: set()\"",
+			"level=INFO msg=\"Queuing new user with user key: federatedID,new@x.com,,new@x.com\"",
+			"level=INFO msg=\"Deleting Adobe-only user: federatedID,gone@x.com,,gone@x.com\"",
+		}
+		at := 0
+		for _, w := range want {
+			i := strings.Index(out[at:], w)
+			if i < 0 {
+				t.Errorf("debug %v: log lacks %q after byte %d:\n%s", debug, w, at, out)
+				continue
+			}
+			at += i + len(w)
+		}
+		if got := strings.Contains(out, "level=DEBUG msg=\"Found Adobe-only user: federatedID,gone@x.com"); got != debug {
+			t.Errorf("DebugNotes %v: debug line logged = %v; want %v:\n%s", debug, got, debug, out)
 		}
 	}
 }
@@ -1106,5 +1117,28 @@ func TestAdobeDuplicatesByKey(t *testing.T) { // §3.5 steps 3 (duplicate keys) 
 	}
 	if p.Counters.AdobeUsersRead != 2 {
 		t.Errorf("AdobeUsersRead = %d; want 2", p.Counters.AdobeUsersRead)
+	}
+}
+
+type failingHook struct{}
+
+func (failingHook) Run(context.Context, *HookContext) error { return errors.New("hook raised") }
+
+// TestPlanErrorKeepsNotes: a fatal error (a failing hook) returns no plan,
+// but the lines UST had logged before it still reach the log.
+func TestPlanErrorKeepsNotes(t *testing.T) {
+	o := planOpts(func(o *Options) { o.Hook = failingHook{} })
+	_, err := BuildPlan(context.Background(), planSnap([]DirectoryUser{{Email: "bad"}, dirU("ana@x.com", "Marketing")}, nil), o)
+	pe, ok := errors.AsType[*PlanError](err)
+	if !ok {
+		t.Fatalf("BuildPlan with a failing hook = %v; want a *PlanError", err)
+	}
+	if !strings.Contains(err.Error(), "hook raised") {
+		t.Errorf("error %q lacks the hook's", err)
+	}
+	var buf strings.Builder
+	LogNotes(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)), pe.Notes)
+	if !strings.Contains(buf.String(), "level=WARN msg=\"Ignoring directory user with empty user key") {
+		t.Errorf("the warning before the error is lost:\n%s", buf.String())
 	}
 }

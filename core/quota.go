@@ -152,8 +152,7 @@ func (p *planner) holdSeats() {
 			r.Over = true
 			msg := fmt.Sprintf("Licence quota: %d adds would take product profile %q (%s) to %d members, past its quota of %d (%d members before the run, %d removed)",
 				r.Adds, r.Group, orgLabel(r.Org), after, q, r.Before, r.Removals)
-			p.log.Warn(msg)
-			p.note(msg)
+			p.note(p.notef(NoteQuota, r.Org, r.Group, "%s", msg))
 			if p.quotaPolicy() == QuotaHold {
 				room[k] = max(0, q-(r.Before-r.Removals))
 				r.Held = r.Adds - room[k]
@@ -176,7 +175,7 @@ func (p *planner) holdSeats() {
 	}
 	for k, r := range rows {
 		if _, ok := room[k]; ok {
-			p.log.Log(p.ctx, LevelCritical, fmt.Sprintf("Licence quota: %d adds to %q withheld (limits.license_quota: hold)", r.Held, r.Group))
+			p.notef(NoteWithheld, r.Org, r.Group, "Licence quota: %d adds to %q withheld (limits.license_quota: hold)", r.Held, r.Group)
 		}
 	}
 	p.splitHeld(ActionAddGroups, HoldLicenseQuota, func(c *Change, g string) (bool, string) {

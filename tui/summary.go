@@ -156,7 +156,7 @@ func (m *Model) thisRun(w int) []string {
 	ls := []string{m.st.bold.Render(head) + m.st.dim.Render(fmt.Sprintf(" · exit code %d", o.Run.ExitCode))}
 	ls = append(ls, wrap(fmt.Sprintf("Directory users read %s · selected %s · Adobe users read %s · unchanged %s",
 		num(c.DirectoryUsersRead), num(c.DirectoryUsersSelected), num(c.AdobeUsersRead), num(c.Unchanged)), w)...)
-	line := fmt.Sprintf("Created %s · updated %s · user groups created %s", num(c.Created), num(c.Updated), num(c.GroupsCreated))
+	line := fmt.Sprintf("Users created %s · users updated %s · user groups created %s", num(c.Created), num(c.Updated), num(c.GroupsCreated))
 	if c.StraysTracked {
 		line += fmt.Sprintf(" · Adobe-only users processed %s", num(c.StraysProcessed))
 	}

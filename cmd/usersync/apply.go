@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 	"github.com/usersync/usersync/core/run"
 )
 
@@ -47,7 +48,56 @@ func cmdApply(ctx context.Context, e *env, args []string) int {
 	defer p.close()
 	named(p.log, "main").Info(banner('=', fmt.Sprintf("Start Run (User Sync version: usersync %s)", Version)))
 	named(p.log, "main").Info("Command line: " + strings.Join(os.Args, " "))
+	if ignored := planInputFlags(sf); len(ignored) > 0 {
+		named(p.log, "main").Warn(fmt.Sprintf("Ignoring %s: apply uses the options and queries the plan was made with (plan again to change them)",
+			strings.Join(ignored, ", ")))
+	}
 	return p.apply(ctx, e, applyArgs{rest: rest, yes: yes, resume: resume, events: events})
+}
+
+// planInputFlags names the sync flags given on apply's command line that a
+// plan already settles (its changes, its test mode and its stored
+// queries), so that apply can say it ignores them. -c, the encoding and
+// --connector still pick the files and the source to read.
+func planInputFlags(sf *config.SyncFlags) []string {
+	var out []string
+	lists := []struct {
+		name string
+		v    []string
+	}{{"--users", sf.Users}, {"--adobe-users", sf.AdobeUsers}, {"--adobe-only-user-action", sf.AdobeOnlyUserAction}}
+	for _, l := range lists {
+		if len(l.v) > 0 {
+			out = append(out, l.name)
+		}
+	}
+	strs := []struct {
+		name string
+		v    *string
+	}{{"--adobe-only-user-list", sf.AdobeOnlyUserList}, {"--strategy", sf.Strategy}, {"--user-filter", sf.UserFilter}}
+	for _, s := range strs {
+		if s.v != nil {
+			out = append(out, s.name)
+		}
+	}
+	pairs := []struct {
+		on, off string
+		v       *bool
+	}{
+		{"--process-groups", "--no-process-groups", sf.ProcessGroups},
+		{"--update-user-info", "--no-update-user-info", sf.UpdateUserInfo},
+		{"--exclude-unmapped-users", "--include-unmapped-users", sf.ExcludeUnmappedUsers},
+		{"--test-mode", "--no-test-mode", sf.TestMode},
+	}
+	for _, b := range pairs {
+		switch {
+		case b.v == nil:
+		case *b.v:
+			out = append(out, b.on)
+		default:
+			out = append(out, b.off)
+		}
+	}
+	return out
 }
 
 // applyArgs are cmdApply's parsed command line.
@@ -71,7 +121,8 @@ func (p *pipeline) apply(ctx context.Context, e *env, a applyArgs) int {
 	if err != nil {
 		return fail(err)
 	}
-	defer db.Close()
+	p.db = db
+	defer p.closeLate()
 	eng := p.engine(db, false)
 
 	var d *run.Draft

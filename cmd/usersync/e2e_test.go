@@ -344,6 +344,54 @@ func TestExit10DetailedPlanAndApplyByRunID(t *testing.T) {
 	}
 }
 
+func TestApplyWarnsOfIgnoredSyncFlags(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	planFile := filepath.Join(f.dir, "plan.json")
+	if r := f.run(context.Background(), "plan", "-o", planFile); r.code != exitOK {
+		t.Fatalf("plan: %v", r)
+	}
+	r := f.run(context.Background(), "apply", planFile, "--yes", "--no-process-groups", "--users", "all", "-t")
+	if r.code != exitOK {
+		t.Fatalf("apply: %v", r)
+	}
+	want := "WARNING main - Ignoring --users, --no-process-groups, --test-mode: apply uses the options and queries the plan was made with"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("apply with sync flags does not say it ignores them; want %q in:\n%s", want, r.stdout)
+	}
+	if _, ok := emails(f.srv.State())["dee@example.org"]; !ok {
+		t.Error("apply did not create dee: -t was not ignored")
+	}
+	r = f.run(context.Background(), "apply", "--resume", "--yes")
+	if strings.Contains(r.stdout, "Ignoring") {
+		t.Errorf("apply without sync flags warns:\n%s", r.stdout)
+	}
+}
+
+// TestPlannerDebugLines: the planner's debug lines reach a debug log (they
+// are only kept on the plan when some log wants them), after the lines of
+// the fetch and before the per-change lines, as UST logs them.
+func TestPlannerDebugLines(t *testing.T) {
+	for _, level := range []string{"debug", "info"} {
+		f := newFixture(t, fixtureOpts{logging: "  log_to_file: False\n  console_log_level: " + level + "\n"})
+		r := f.run(context.Background(), "plan")
+		if r.code != exitOK {
+			t.Fatalf("plan: %v", r)
+		}
+		found := strings.Index(r.stdout, "DEBUG processor - Found Adobe-only user: federatedID,cy@example.org")
+		removing := strings.Index(r.stdout, "INFO processor - Removing Adobe-only user: federatedID,cy@example.org")
+		start := strings.Index(r.stdout, "Start Sync with UMAPI")
+		if removing < 0 {
+			t.Fatalf("%s: no per-change line:\n%s", level, r.stdout)
+		}
+		switch {
+		case level == "info" && found >= 0:
+			t.Errorf("a debug line at console_log_level info:\n%s", r.stdout)
+		case level == "debug" && (found < start || found > removing):
+			t.Errorf("debug line at %d; want between the stage banner (%d) and the change's line (%d):\n%s", found, start, removing, r.stdout)
+		}
+	}
+}
+
 func TestApplyRefusesStalePlan(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	planFile := filepath.Join(f.dir, "plan.json")

@@ -60,10 +60,18 @@ func explainRemembered(e *env, p *pipeline, x *core.Explanation) {
 			Detail: fmt.Sprintf("remembered exclusions not read: %v", err)})
 		return
 	}
-	defer db.Close()
 	ex, err := db.Exclusions()
 	if err != nil {
-		return
+		err = fmt.Errorf("remembered exclusions not read: %w", err)
+	}
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the database after reading the remembered exclusions: %w", cerr)
+	}
+	if err != nil {
+		x.Steps = append(x.Steps, core.ExplainStep{Stage: "exclusion", Outcome: "unknown", Detail: err.Error()})
+		if ex == nil {
+			return
+		}
 	}
 	for _, c := range x.Changes {
 		for _, r := range ex {

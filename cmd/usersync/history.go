@@ -82,7 +82,19 @@ func openReadOnly(e *env, f dbFlags) (*store.DB, error) {
 	return store.Open(path, store.Options{ReadOnly: true, Timeout: 5 * time.Second})
 }
 
-func cmdHistory(_ context.Context, e *env, args []string) int {
+// closeReadOnly closes a database opened for reading. A failure is
+// reported, and turns a clean exit into a failed one.
+func closeReadOnly(e *env, db *store.DB, code int) int {
+	if err := db.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "usersync: closing %s: %v\n", db.Path(), err)
+		if code == exitOK {
+			return exitFatal
+		}
+	}
+	return code
+}
+
+func cmdHistory(_ context.Context, e *env, args []string) (code int) {
 	var f dbFlags
 	var limit int
 	var asJSON bool
@@ -97,7 +109,7 @@ func cmdHistory(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return fatal(e, err)
 	}
-	defer db.Close()
+	defer func() { code = closeReadOnly(e, db, code) }()
 	runs, err := db.Runs(limit)
 	if err != nil {
 		return fatal(e, err)
@@ -178,7 +190,7 @@ func runRows(p *core.Plan, results []core.ChangeResult, excluded []int) []result
 	return rows
 }
 
-func cmdShow(_ context.Context, e *env, args []string) int {
+func cmdShow(_ context.Context, e *env, args []string) (code int) {
 	var f dbFlags
 	var asJSON, asCSV bool
 	fs := newFlagSet(e, "show", "show RUN-ID [--json|--csv]")
@@ -196,7 +208,7 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return fatal(e, err)
 	}
-	defer db.Close()
+	defer func() { code = closeReadOnly(e, db, code) }()
 	id := fs.Arg(0)
 	if id == "last" || id == "latest" {
 		r, ok, err := db.LatestRun()
@@ -222,7 +234,10 @@ func cmdShow(_ context.Context, e *env, args []string) int {
 		}
 		rows = runRows(p, results, info.Excluded)
 	}
-	exclusions, _ := db.Exclusions()
+	exclusions, err := db.Exclusions()
+	if err != nil {
+		return fatal(e, fmt.Errorf("reading the remembered exclusions: %w", err))
+	}
 	switch {
 	case asJSON:
 		var pending []core.PendingUser

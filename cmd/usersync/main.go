@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/usersync/usersync/core"
 	"github.com/usersync/usersync/core/config"
 )
 
@@ -115,7 +116,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 func suggestCommand(s string) string {
 	best, bestD := "", 3
 	for _, c := range commands() {
-		if d := editDistance(s, c.name); d < bestD {
+		if d := core.EditDistance(strings.ToLower(s), c.name); d < bestD {
 			best, bestD = c.name, d
 		}
 	}
@@ -123,26 +124,6 @@ func suggestCommand(s string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func cmdHelp(_ context.Context, e *env, _ []string) int {

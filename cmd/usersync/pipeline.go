@@ -86,6 +86,9 @@ type pipeline struct {
 	rf      runFlags
 	logFile *os.File
 	started time.Time
+	// db is the database a headless run writes its record to; finish
+	// closes it, since closing reports a write that failed.
+	db *store.DB
 }
 
 // newPipeline loads the configuration named by sf and builds the
@@ -139,7 +142,7 @@ func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags,
 		named(p.log, "config").Info(n)
 	}
 	opts := cfg.Options
-	opts.Logger = named(p.log, "processor")
+	opts.DebugNotes = p.log.Enabled(context.Background(), slog.LevelDebug)
 	p.opts = &opts
 
 	if f := cfg.Invocation.AdobeOnlyListFile; f != "" {

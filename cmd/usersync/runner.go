@@ -60,6 +60,12 @@ func exitCode(o *run.Outcome, detailed bool) int {
 // Summary, the withheld changes, how to finish an interrupted run, a
 // record that could not be written) and returns the exit code.
 func (p *pipeline) finish(ctx context.Context, rep *headlessReporter, o *run.Outcome, detailed bool) int {
+	// Closing reports the first write that failed: a record lost is a
+	// record lost even when the engine saw no error. A failure the engine
+	// already reported is most likely the same one: it is not repeated.
+	if err := p.closeDB(); err != nil && o.RecordErr == nil {
+		o.RecordErr = err
+	}
 	code := exitCode(o, detailed)
 	main := named(p.log, "main")
 	if o.Err != nil {
@@ -171,6 +177,25 @@ func resolveRunID(db *store.DB, prefix string) (string, error) {
 		return found[0], nil
 	}
 	return "", fmt.Errorf("%q names %d runs (%s, …): give more of the ID", prefix, len(found), strings.Join(found[:2], ", "))
+}
+
+// closeDB closes the run's database, once; its error is the first store
+// write that failed since it was opened (store.DB.Close).
+func (p *pipeline) closeDB() error {
+	db := p.db
+	if db == nil {
+		return nil
+	}
+	p.db = nil
+	return db.Close()
+}
+
+// closeLate closes the database when finish did not (a declined apply),
+// saying so if a write was lost; the exit code is already non-zero.
+func (p *pipeline) closeLate() {
+	if err := p.closeDB(); err != nil {
+		named(p.log, "main").Log(context.Background(), LevelCritical, "the run's record could not be written: "+err.Error())
+	}
 }
 
 func (p *pipeline) end(code int) int {

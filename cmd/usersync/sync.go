@@ -162,7 +162,8 @@ func (p *pipeline) headless(ctx context.Context, command string, events io.Write
 	if err != nil {
 		return p.finish(ctx, rep, &run.Outcome{Err: err}, out.detailed)
 	}
-	defer db.Close()
+	p.db = db
+	defer p.closeLate()
 	eng := p.engine(db, out.detailed)
 	rec, err := eng.Start(command)
 	if err != nil {

@@ -22,7 +22,8 @@ type Engine struct {
 	// OptionText is the run's options as text for the history (never
 	// secrets: only flags and file names).
 	OptionText map[string]string
-	// Logger is handed to the executor (UST's processor lines).
+	// Logger receives UST's processor lines: the plan's notes, rendered
+	// as soon as it is made, and the executor's.
 	Logger *slog.Logger
 	// KeepRuns is how many runs the history keeps (0: all). Console drafts
 	// are pruned first.
@@ -160,8 +161,12 @@ func (e *Engine) Plan(ctx context.Context, run Record, snap *core.Snapshot) (*Dr
 	}
 	plan, err := core.BuildPlan(ctx, snap, e.Options)
 	if err != nil {
+		if pe, ok := errors.AsType[*core.PlanError](err); ok {
+			core.LogNotes(ctx, e.Logger, pe.Notes)
+		}
 		return nil, err
 	}
+	core.LogNotes(ctx, e.Logger, plan.Notes)
 	in := core.ResolveInputs(e.Options)
 	in.Options = e.OptionText
 	plan.Inputs = &in
