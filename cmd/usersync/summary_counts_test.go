@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/usersync/usersync/connectors/umapi/sim"
+	"github.com/usersync/usersync/store"
 )
 
 // TestSummaryCountsWhatWasApplied is defect 4 of issue 13: after SIGTERM
@@ -73,6 +75,20 @@ func TestSummaryCountsWhatWasApplied(t *testing.T) {
 			}
 			if got := summaryCount(t, r.stdout, "Number of Adobe-only users removed"); got != removed {
 				t.Errorf("summary says %d Adobe-only users removed; %d left the org (planned %d)", got, removed, tc.plannedRemoved)
+			}
+			// The run's record, which history, show and notifications read,
+			// counts the same.
+			db, err := store.Open(filepath.Join(f.dir, "usersync.db"), store.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			runs, err := db.Runs(1)
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("Runs: %v, %v", runs, err)
+			}
+			if c := runs[0].Counters; c.Created != added || c.StraysProcessed != removed {
+				t.Errorf("the run's record counts %d created and %d Adobe-only processed; the org has %d new users and %d left", c.Created, c.StraysProcessed, added, removed)
 			}
 		})
 	}

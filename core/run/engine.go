@@ -393,6 +393,9 @@ func (e *Engine) Apply(ctx context.Context, d *Draft, chosen map[int]bool, r cor
 		run.Status = StatusApplied
 	}
 	run.Succeeded, run.Failed = o.Summary.Succeeded+o.Summary.AlreadyDone, o.Summary.Failed
+	// The record counts what was applied, as the summary does, not what
+	// was planned.
+	run.Counters = o.Summary.Counters
 	run.Requests, run.Finished = o.Summary.Requests, e.now()
 	o.Run = run
 	run.ExitCode = e.exitCode(o)
