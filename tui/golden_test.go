@@ -73,6 +73,8 @@ func scenes() []scene {
 	base := []scene{
 		{name: "fetch_throttled", cfg: envOpts{wrap: throttleFirstRead("42"), primaryOnly: true}, fetchOnly: true, setup: func(d *driver) {
 			d.until("the fetch throttle", func() bool { _, th, _ := d.m.FetchState(); return th })
+			// The directory is read alongside: the capture shows it read.
+			d.until("the directory read", func() bool { return strings.Contains(d.m.View(), "✓ read") })
 			d.advance(12 * time.Second)
 		}},
 		{name: "fetch_error", cfg: envOpts{secret: "not-the-secret", primaryOnly: true}, fetchOnly: true, setup: func(d *driver) {

@@ -54,12 +54,19 @@ func start(t *testing.T, o envOpts) (*driver, *env) {
 
 func displayWidth(s string) int { return ansi.StringWidth(s) }
 
-// gateActions holds every action request until the test sends on gate.
+// gateActions holds every action request until the test sends on gate
+// (or closes it), or the client gives the request up. A test that leaves
+// a request held closes gate before it ends: the server's Close waits for
+// every handler.
 func gateActions(gate <-chan struct{}) func(http.Handler) http.Handler {
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/action/") {
-				<-gate
+				select {
+				case <-gate:
+				case <-r.Context().Done():
+					return
+				}
 			}
 			h.ServeHTTP(w, r)
 		})

@@ -82,10 +82,16 @@ func (d *Driver) Send(msg tea.Msg) {
 func (d *Driver) Until(what string, cond func() bool) {
 	d.T.Helper()
 	deadline := time.After(Timeout)
+	// cond may turn true without a message (a backend goroutine starting
+	// a wait on the test clock), so it is checked again every few
+	// milliseconds as well as after every message.
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
 	for !cond() {
 		select {
 		case msg := <-d.msgs:
 			d.Send(msg)
+		case <-poll.C:
 		case <-deadline:
 			d.T.Fatalf("timed out waiting for %s; the screen was:\n%s", what, d.Model.View())
 		}
