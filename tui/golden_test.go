@@ -62,6 +62,10 @@ type scene struct {
 	// setup drives the console from the review (or, with fetchOnly, from
 	// the start) to the state to capture.
 	fetchOnly bool
+	// holdToken holds the org's token answer until the directory is
+	// read, so that a fetch that fails at the org is captured with the
+	// directory side finished, whichever side would have been first.
+	holdToken bool
 	setup     func(d *driver)
 }
 
@@ -77,7 +81,7 @@ func scenes() []scene {
 			d.until("the directory read", func() bool { return strings.Contains(d.m.View(), "✓ read") })
 			d.advance(12 * time.Second)
 		}},
-		{name: "fetch_error", cfg: envOpts{secret: "not-the-secret", primaryOnly: true}, fetchOnly: true, setup: func(d *driver) {
+		{name: "fetch_error", cfg: envOpts{secret: "not-the-secret", primaryOnly: true}, fetchOnly: true, holdToken: true, setup: func(d *driver) {
 			d.until("the fetch error", func() bool { _, _, err := d.m.FetchState(); return err != nil })
 		}},
 		{name: "review", setup: func(d *driver) {}},
@@ -132,11 +136,20 @@ func scenes() []scene {
 // start drives a fresh console on the real backend into the scene.
 func (s scene) start(t *testing.T) *driver {
 	t.Helper()
+	var gate chan struct{}
+	if s.holdToken {
+		gate = make(chan struct{})
+		s.cfg.wrap = holdTokens(gate)
+	}
 	e := newEnv(t, s.cfg)
 	b, clock := e.b, e.clock
 	var d *driver
 	if s.fetchOnly {
 		d = newDriver(t, b, clock, s.w, s.h)
+		if gate != nil {
+			d.until("the directory read", func() bool { return strings.Contains(d.m.View(), "✓ read") })
+			close(gate)
+		}
 	} else {
 		d = ready(t, b, clock, s.w, s.h)
 	}

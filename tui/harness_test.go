@@ -73,6 +73,23 @@ func gateActions(gate <-chan struct{}) func(http.Handler) http.Handler {
 	}
 }
 
+// holdTokens holds every token request until gate is closed or the
+// client gives the request up.
+func holdTokens(gate <-chan struct{}) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/ims/token") {
+				select {
+				case <-gate:
+				case <-r.Context().Done():
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
 // throttleFirstRead answers the first users read with 429 and Retry-After.
 func throttleFirstRead(retryAfter string) func(http.Handler) http.Handler {
 	return func(h http.Handler) http.Handler {
