@@ -142,7 +142,7 @@ func (m *Model) planReady(msg planReadyMsg) tea.Cmd {
 	}
 	m.snap, m.plan = msg.snap, msg.plan
 	m.review.load(msg.list, msg.est)
-	m.mappings = mappingsState{rows: msg.mappings}
+	m.mappings.reset(msg.mappings, msg.plan, m.b.GroupMapping())
 	m.explain.reset()
 	if m.screen == scrFetch {
 		m.screen = scrReview
