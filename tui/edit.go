@@ -344,18 +344,37 @@ func (m *Model) configName() string {
 	return "the configuration file"
 }
 
-// editStatusLine says what the last edit did, or what went wrong.
-func (m *Model) editStatusLine() string {
+// editStatusLines say how many edits wait to be written and what the last
+// edit did, or what went wrong, wrapped to w.
+func (m *Model) editStatusLines(w int) []string {
 	s := &m.mappings
+	var ls []string
+	if n := len(s.edits); n > 0 {
+		words := "edits"
+		if n == 1 {
+			words = "edit"
+		}
+		ls = append(ls, m.st.warn.Render(fmt.Sprintf("%d %s not written: w writes the configuration file, u undoes the last", n, words)))
+	}
+	text, style := "", m.st.dim
 	switch {
 	case s.busy != "":
-		return m.st.dim.Render("… " + s.busy)
+		text = "… " + s.busy
 	case s.err != "":
-		return m.st.bad.Render("✗ " + s.err)
+		text, style = "✗ "+s.err, m.st.bad
 	case s.msg != "":
-		return m.st.good.Render("✓ " + s.msg)
+		text, style = "✓ "+s.msg, m.st.good
 	}
-	return ""
+	if text != "" {
+		wrapped := strings.Split(ansi.Wrap(text, w, " /"), "\n")
+		if len(wrapped) > 5 {
+			wrapped = append(wrapped[:4], ansi.Truncate(wrapped[4], w-1, "")+"…")
+		}
+		for _, l := range wrapped {
+			ls = append(ls, style.Render(l))
+		}
+	}
+	return ls
 }
 
 // promptView is the open prompt.
@@ -385,7 +404,9 @@ func (m *Model) promptView(w int) []string {
 		ls = append(ls, p.input.View(), m.st.dim.Render("  enter applies (the plan is recomputed, nothing is written) · esc cancels"))
 	}
 	if s.err != "" {
-		ls = append(ls, m.st.bad.Render("✗ "+s.err))
+		for _, l := range strings.Split(ansi.Wrap("✗ "+s.err, w, " "), "\n") {
+			ls = append(ls, m.st.bad.Render(l))
+		}
 	}
 	return ls
 }

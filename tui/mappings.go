@@ -186,18 +186,15 @@ func (m *Model) mappingsView(w, h int) []string {
 			nMissing++
 		}
 	}
-	head := fmt.Sprintf("%d directory groups mapped · %d with a group missing on a side", len(s.rows), nMissing)
+	head := fmt.Sprintf("%d directory groups mapped · %d with a group missing", len(s.rows), nMissing)
 	if s.missingOnly {
-		head += " · showing those only (m shows all)"
-	}
-	if n := len(s.edits); n > 0 {
-		head += fmt.Sprintf(" · %d edits not written (w writes, u undoes)", n)
+		head += " · those only (m shows all)"
 	}
 	ls := []string{m.st.title.Render("Group mappings") + "  " + head}
 	if s.prompt != nil {
 		ls = append(ls, m.promptView(w)...)
-	} else if line := m.editStatusLine(); line != "" {
-		ls = append(ls, line)
+	} else {
+		ls = append(ls, m.editStatusLines(w)...)
 	}
 	dirW := max((w-47)/2-1, 12)
 	adW := max(w-dirW-48, 12)
