@@ -67,5 +67,5 @@ func blockedWords(c *core.Change, summary string) string {
 	if _, r, ok := strings.Cut(reason, "]: "); ok {
 		reason = r
 	}
-	return "✗ not sent: " + reason + " (" + summary + ")"
+	return "✗ not sent: " + summary + " — " + reason
 }

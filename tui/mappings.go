@@ -45,13 +45,6 @@ type mappingItem struct {
 	unmapped *core.Finding
 }
 
-func (i mappingItem) group() string {
-	if i.row != nil {
-		return i.row.DirectoryGroup
-	}
-	return i.unmapped.Group
-}
-
 func (r MappingRow) missing() bool {
 	if r.DirectoryMissing {
 		return true
