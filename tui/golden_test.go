@@ -94,6 +94,7 @@ func scenes() []scene {
 			d.press("3", "j", "j", "r", "enter")
 			d.until("the replan", func() bool { return !d.m.MappingBusy() && len(d.m.MappingEdits()) == 1 })
 		}},
+		{name: "mappings_help", setup: func(d *driver) { d.press("3", "?") }},
 		{name: "review_findings", cfg: envOpts{mapping: misspelt}, setup: func(d *driver) {}},
 		{name: "explain", setup: func(d *driver) {
 			d.press("4")

@@ -587,9 +587,8 @@ func (m *Model) helpView(w, h int) []string {
 	case scrMappings:
 		ls = append(ls, section("Mappings", keys.Up, keys.Down, b([]string{"enter"}, "enter", "its changes"), keys.MissingOnly,
 			editKeys.Rename, editKeys.AddGroup, editKeys.RemoveGroup, editKeys.NewRow, editKeys.DeleteRow, editKeys.Undo, editKeys.Write)...)
-		ls = append(ls, "", "Edits recompute the plan at once from the fetched data; nothing is written until w.",
-			"  w writes them to the configuration file, keeping its comments, with a backup beside it.",
-			"Marks: ✗ group missing on a side  ↳ did you mean  ? directory group seen on users, not mapped")
+		ls = append(ls, "", "Edits are tried at once on the data fetched; only w writes them (backup kept).",
+			"Marks: ✗ missing on a side  ↳ did you mean  ? seen on users, not mapped")
 	case scrExplain:
 		ls = append(ls, section("Explain", keys.Filter, keys.Ask, keys.Back, keys.Down)...)
 	case scrApply:
