@@ -217,3 +217,40 @@ func TestMappingEnterFiltersReview(t *testing.T) {
 		t.Errorf("esc: shown %d of %d, filter %q", d.m.Shown(), all, d.m.ReviewOnly())
 	}
 }
+
+func TestMappingAddAndDeleteRow(t *testing.T) {
+	e := newEnv(t, envOpts{mapping: misspelt})
+	d := ready(t, e.b, e.clock, 80, 24)
+	before := d.m.Plan()
+	if hasFinding(before, core.FindingUnmappedGroup, "Sales") == nil {
+		t.Fatalf("no finding for the unmapped Sales: %+v", before.Findings)
+	}
+	// The five rows, then the unmapped Sales: n offers its name.
+	d.press("3", "G", "n")
+	if v := d.m.View(); !strings.Contains(v, "new row: directory group: Sales") {
+		t.Fatalf("n did not offer the unmapped group:\n%s", v)
+	}
+	d.press("enter")
+	d.typ("Acrobat Pro")
+	d.press("enter")
+	d.replanned()
+	p := d.m.Plan()
+	if hasFinding(p, core.FindingUnmappedGroup, "Sales") != nil {
+		t.Errorf("Sales is still unmapped: %+v", p.Findings)
+	}
+	if addsTo(p, "Acrobat Pro") <= addsTo(before, "Acrobat Pro") {
+		t.Errorf("the new row added nobody to Acrobat Pro")
+	}
+	// Delete the misspelt row.
+	d.press("g", "j", "j", "d", "y")
+	d.replanned()
+	if got := d.m.MappingEdits(); len(got) != 2 || got[1].Kind != config.EditDeleteRow || got[1].DirectoryGroup != "Sales Team" {
+		t.Fatalf("edits %+v", got)
+	}
+	if hasFinding(d.m.Plan(), core.FindingDirectoryGroupMissing, "Sales Team") != nil {
+		t.Errorf("the deleted row's finding remains")
+	}
+	if strings.Contains(d.m.View(), "✗ Sales Team") {
+		t.Errorf("the deleted row is still shown:\n%s", d.m.View())
+	}
+}
