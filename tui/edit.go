@@ -149,8 +149,8 @@ func (m *Model) editKey(msg tea.KeyMsg) tea.Cmd {
 			m.status = "Nothing to write: edit the mapping first (r a x n d)."
 			return nil
 		}
-		if m.apply.running {
-			m.status = "An apply is running: write the mapping once it has finished."
+		if m.apply.running || m.fetch.running {
+			m.status = "A fetch or an apply is running: write the mapping once it has finished."
 			return nil
 		}
 		s.prompt = &editPrompt{kind: promptWrite}

@@ -160,6 +160,10 @@ func (m *Model) fetchKey(msg tea.KeyMsg) tea.Cmd {
 			m.status = "An apply is running: fetch again once it has finished."
 			return nil
 		}
+		if m.mappings.busy != "" {
+			m.status = "The mapping is being written: fetch again once it has finished."
+			return nil
+		}
 		return m.startFetch()
 	case key.Matches(msg, keys.Detail):
 		return m.setScreen(scrReview)
