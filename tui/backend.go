@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 	"github.com/usersync/usersync/core/run"
 )
 
@@ -48,6 +49,30 @@ type Backend interface {
 	Exclusions() ([]core.Exclusion, error)
 	RememberExclusion(e core.Exclusion) error
 	ForgetExclusion(e core.Exclusion) error
+
+	// GroupMapping is the configured (written) group mapping.
+	GroupMapping() []core.GroupMapping
+	// Replan recomputes the plan from snap with mapping in place of the
+	// configured one, without fetching, for the Mappings screen's edits.
+	// The plan is a preview: Apply refuses it.
+	Replan(ctx context.Context, snap *core.Snapshot, mapping []core.GroupMapping) (*Replanned, error)
+	// MappingChanges lists the IDs of p's changes that concern the row of
+	// directory group dg in mapping.
+	MappingChanges(p *core.Plan, mapping []core.GroupMapping, dg string) []int
+	// WriteMapping writes edits to the configuration file (a backup
+	// beside it, validated before it replaces the file) and returns the
+	// backup's path and the plan with the written mapping, ready to
+	// apply. When it fails the file and the configured mapping are
+	// unchanged.
+	WriteMapping(ctx context.Context, snap *core.Snapshot, edits []config.MappingEdit) (backup string, r *Replanned, err error)
+}
+
+// Replanned is a plan recomputed with another group mapping.
+type Replanned struct {
+	Plan *core.Plan
+	// Notes say what the snapshot cannot show for the new mapping.
+	Notes    []string
+	Mappings []MappingRow
 }
 
 // Cost is what sending a plan without some changes takes.

@@ -48,6 +48,8 @@ type envOpts struct {
 	users int
 	// primaryOnly leaves the secondary org out of the configuration.
 	primaryOnly bool
+	// mapping, when set, replaces the directory_users.groups items.
+	mapping string
 }
 
 // env is one real backend over the fixture org.
@@ -243,6 +245,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	write("connector-csv.yml", "delimiter: ','\n")
 	umapiConns := "\n      - connector-umapi.yml\n      - secondary: connector-secondary.yml"
 	groups := mapping
+	if o.mapping != "" {
+		groups = o.mapping
+	}
 	if o.primaryOnly {
 		umapiConns = " connector-umapi.yml"
 		groups = strings.Replace(mapping, "    - directory_group: Engineering\n      adobe_groups: [\"secondary::Dev Tools\"]\n", "", 1)

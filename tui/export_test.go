@@ -38,10 +38,11 @@ func (m *Model) CursorChange() *core.Change {
 // Excluded returns the change IDs the review excludes.
 func (m *Model) Excluded() map[int]bool { return m.review.list.exclude() }
 
-// DetailReady reports whether the detail of the current row has arrived.
+// DetailReady reports whether the detail of the current row has arrived
+// (it is loaded only while the review shows).
 func (m *Model) DetailReady() bool {
 	r := &m.review
-	return r.list == nil || r.current() < 0 || (r.haveDetail && r.detailRow == r.current())
+	return m.screen != scrReview || r.list == nil || r.current() < 0 || (r.haveDetail && r.detailRow == r.current())
 }
 
 // Estimating reports whether an estimate is being computed.

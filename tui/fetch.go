@@ -142,7 +142,7 @@ func (m *Model) planReady(msg planReadyMsg) tea.Cmd {
 	}
 	m.snap, m.plan = msg.snap, msg.plan
 	m.review.load(msg.list, msg.est)
-	m.mappings = mappingsState{rows: msg.mappings}
+	m.mappings.reset(msg.mappings, msg.plan, m.b.GroupMapping())
 	m.explain.reset()
 	if m.screen == scrFetch {
 		m.screen = scrReview
@@ -158,6 +158,10 @@ func (m *Model) fetchKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		if m.apply.running {
 			m.status = "An apply is running: fetch again once it has finished."
+			return nil
+		}
+		if m.mappings.busy != "" {
+			m.status = "The mapping is being written: fetch again once it has finished."
 			return nil
 		}
 		return m.startFetch()

@@ -95,6 +95,13 @@ func scenes() []scene {
 		{name: "review_approve", setup: func(d *driver) { d.press("A"); d.typ("4") }},
 		{name: "review_help", setup: func(d *driver) { d.press("?") }},
 		{name: "mappings", setup: func(d *driver) { d.press("3") }},
+		{name: "mappings_misspelt", cfg: envOpts{mapping: misspelt}, setup: func(d *driver) { d.press("3", "j", "j") }},
+		{name: "mappings_edited", cfg: envOpts{mapping: misspelt}, setup: func(d *driver) {
+			d.press("3", "j", "j", "r", "enter")
+			d.until("the replan", func() bool { return !d.m.MappingBusy() && len(d.m.MappingEdits()) == 1 })
+		}},
+		{name: "mappings_help", setup: func(d *driver) { d.press("3", "?") }},
+		{name: "review_findings", cfg: envOpts{mapping: misspelt}, setup: func(d *driver) {}},
 		{name: "explain", setup: func(d *driver) {
 			d.press("4")
 			d.typ("finn.berg@example.org")

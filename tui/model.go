@@ -211,6 +211,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, waitEvent(m.events, m.stop))
 	case estimateMsg:
 		return m, m.estimated(msg)
+	case replannedMsg:
+		return m, m.replanned(msg)
 	case explainedMsg:
 		return m, tea.Batch(m.explained(msg), waitEvent(m.events, m.stop))
 	case historyMsg:
@@ -302,6 +304,8 @@ func (m *Model) typing() bool {
 		return m.review.typing || m.review.dialog != nil
 	case scrExplain:
 		return m.explain.input.Focused()
+	case scrMappings:
+		return m.mappings.prompt != nil
 	}
 	return false
 }
@@ -341,6 +345,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return m.reviewKey(msg)
 		case scrExplain:
 			return m.explainKey(msg)
+		case scrMappings:
+			return m.mappingsKey(msg)
 		}
 	}
 	switch {
@@ -499,7 +505,7 @@ func (m *Model) footer(w int) string {
 	case scrReview:
 		bs = m.reviewHints()
 	case scrMappings:
-		bs = []key.Binding{keys.Down, keys.MissingOnly, keys.Next}
+		bs = m.mappingsHints()
 	case scrExplain:
 		if m.explain.input.Focused() {
 			bs = []key.Binding{keys.Ask, keys.Back}
@@ -551,7 +557,9 @@ func (m *Model) helpView(w, h int) []string {
 		for i, b := range bs {
 			hl := b.Help()
 			desc := hl.Desc
-			if long, ok := longHelp[hl.Key]; ok {
+			// The Mappings screen's letters edit the mapping: their short
+			// help is the whole story.
+			if long, ok := longHelp[hl.Key]; ok && (m.screen != scrMappings || title == "Everywhere") {
 				desc = long
 			}
 			cell := fit(fmt.Sprintf("  %-10s %s", hl.Key, desc), cw)
@@ -577,7 +585,10 @@ func (m *Model) helpView(w, h int) []string {
 			"  e.g. /action:delete org:primary   /group:design   /is:excluded",
 			"Marks: ✓ applied  x excluded  R remembered exclusion  ! withheld")
 	case scrMappings:
-		ls = append(ls, section("Mappings", keys.Up, keys.Down, keys.MissingOnly)...)
+		ls = append(ls, section("Mappings", keys.Up, keys.Down, b([]string{"enter"}, "enter", "its changes"), keys.MissingOnly,
+			editKeys.Rename, editKeys.AddGroup, editKeys.RemoveGroup, editKeys.NewRow, editKeys.DeleteRow, editKeys.Undo, editKeys.Write)...)
+		ls = append(ls, "", "Edits are tried at once on the data fetched; only w writes them (backup kept).",
+			"Marks: ✗ missing on a side  ↳ did you mean  ? seen on users, not mapped")
 	case scrExplain:
 		ls = append(ls, section("Explain", keys.Filter, keys.Ask, keys.Back, keys.Down)...)
 	case scrApply:

@@ -12,6 +12,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 	"github.com/usersync/usersync/core/run"
 )
 
@@ -37,6 +38,14 @@ func (stub) Run(context.Context, string) (*RunDetail, error) { return nil, nil }
 func (stub) Exclusions() ([]core.Exclusion, error)           { return nil, nil }
 func (stub) RememberExclusion(core.Exclusion) error          { return nil }
 func (stub) ForgetExclusion(core.Exclusion) error            { return nil }
+func (stub) GroupMapping() []core.GroupMapping               { return nil }
+func (stub) Replan(context.Context, *core.Snapshot, []core.GroupMapping) (*Replanned, error) {
+	return &Replanned{Plan: &core.Plan{}}, nil
+}
+func (stub) MappingChanges(*core.Plan, []core.GroupMapping, string) []int { return nil }
+func (stub) WriteMapping(context.Context, *core.Snapshot, []config.MappingEdit) (string, *Replanned, error) {
+	return "", nil, nil
+}
 
 func newTestModel(t *testing.T) *Model {
 	t.Helper()

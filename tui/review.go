@@ -45,6 +45,10 @@ type reviewState struct {
 	detailRun  int
 
 	// exclusions is the remembered-exclusions panel, when open.
+	// only, when set, narrows the review to some changes (one mapping
+	// row's, from the Mappings screen).
+	only *idFilter
+
 	exclusions  []core.Exclusion
 	exclPanel   bool
 	exclCursor  int
@@ -109,9 +113,24 @@ func (r *reviewState) setQuery(q string) {
 // or the rows' states changed.
 func (r *reviewState) refilter() {
 	q := r.input.Value()
-	r.stack = filterStack{{rows: r.list.order(r.sort)}}
+	r.stack = filterStack{{rows: r.baseRows()}}
 	r.stack = r.stack.apply(r.list, q)
 	r.cursor = min(r.cursor, max(len(r.visible())-1, 0))
+}
+
+// baseRows are the rows in the sort order, narrowed by only.
+func (r *reviewState) baseRows() []int32 {
+	rows := r.list.order(r.sort)
+	if r.only == nil {
+		return rows
+	}
+	out := make([]int32, 0, len(r.only.ids))
+	for _, i := range rows {
+		if r.only.ids[r.list.rows[i].c.ID] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func (r *reviewState) move(d int) {
@@ -224,6 +243,10 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 		return r.input.Focus()
 	case key.Matches(msg, keys.ClearFilter):
 		r.input.Reset()
+		if r.only != nil {
+			r.only = nil
+			r.refilter()
+		}
 		r.setQuery("")
 	case key.Matches(msg, keys.Toggle):
 		return m.toggleCurrent()
@@ -404,6 +427,9 @@ func (m *Model) exclusionsKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (m *Model) openApprove() {
+	if m.guardUnwritten() {
+		return
+	}
 	r := &m.review
 	if m.apply.running {
 		m.status = "An apply is already running."
@@ -540,6 +566,9 @@ func (m *Model) reviewHead(w int) []string {
 		line += " · by org: " + strings.Join(os, ", ")
 	}
 	ls := wrapSegments(line, w)
+	if b := m.findingsBanner(w); b != "" {
+		ls = append(ls, b)
+	}
 	// The counts are the run engine's effective exclusions, held
 	// dependents included: what the apply will send.
 	cost := fmt.Sprintf("To send: %s changes in %s requests, ≈%s at %s",
@@ -600,6 +629,8 @@ func (m *Model) reviewView(w, h int) []string {
 	case r.typing:
 		r.input.Width = max(w-len(info)-6, 10)
 		ls = append(ls, r.input.View()+"  "+m.st.dim.Render(info))
+	case r.only != nil:
+		ls = append(ls, m.st.bold.Render(strings.TrimSpace(r.only.label+" /"+r.input.Value()))+"  "+m.st.dim.Render(info+" · esc clears"))
 	case r.input.Value() != "":
 		ls = append(ls, m.st.bold.Render("/"+r.input.Value())+"  "+m.st.dim.Render(info+" · esc clears"))
 	default:
@@ -697,7 +728,11 @@ func (m *Model) tableLines(w, h int) []string {
 		if orgW > 0 {
 			line += fit(rw.c.Org, orgW) + " "
 		}
-		line += fit(rw.summary, whatW)
+		if rw.c.Blocked != "" {
+			line += fit(blockedWords(rw.c, rw.summary), whatW)
+		} else {
+			line += fit(rw.summary, whatW)
+		}
 		switch {
 		case k == r.cursor:
 			line = m.st.cursor.Render(line)

@@ -91,11 +91,13 @@ var _ io.Writer = quietWriter{}
 // consoleBackend is the console's backend over this pipeline's run
 // engine; it logs UST's Action Summary of every apply.
 func (p *pipeline) consoleBackend(db *store.DB) *live.Backend {
-	return live.New(p.engine(db, false), db, func(o *run.Outcome) {
+	b := live.New(p.engine(db, false), db, func(o *run.Outcome) {
 		shown := *o.Plan
 		shown.Counters = o.Summary.Counters
 		for _, l := range core.SummaryLines(&shown, &o.Result) {
 			named(p.log, "processor").Info(l)
 		}
 	})
+	b.SetLoadOptions(p.loadOpts)
+	return b
 }

@@ -84,8 +84,11 @@ type pipeline struct {
 	source  core.Source
 	targets map[string]core.Target
 	rf      runFlags
-	logFile *os.File
-	started time.Time
+	// loadOpts are the options the configuration was loaded with: the
+	// console's mapping edits validate the edited file with them.
+	loadOpts config.LoadOptions
+	logFile  *os.File
+	started  time.Time
 	// db is the database a headless run writes its record to; finish
 	// closes it, since closing reports a write that failed.
 	db *store.DB
@@ -110,13 +113,14 @@ func newPipeline(ctx context.Context, e *env, sf *config.SyncFlags, rf runFlags,
 		return nil, err
 	}
 	sec := secrets.Default(rf.secretsFile)
-	cfg, err := config.LoadContext(ctx, sf.ConfigPath(), config.LoadOptions{
+	p.loadOpts = config.LoadOptions{
 		Secrets: sec,
 		Flags:   sf,
 		CompileHook: func(file string, line int, src string) (core.Hook, error) {
 			return hook.Compile(file, line, src, named(p.log, "extension"))
 		},
-	})
+	}
+	cfg, err := config.LoadContext(ctx, sf.ConfigPath(), p.loadOpts)
 	if err != nil {
 		return nil, err
 	}

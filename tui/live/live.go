@@ -5,10 +5,13 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/usersync/usersync/core"
+	"github.com/usersync/usersync/core/config"
 	"github.com/usersync/usersync/core/run"
 	"github.com/usersync/usersync/store"
 	"github.com/usersync/usersync/tui"
@@ -23,9 +26,25 @@ type Backend struct {
 	// command logs UST's Action Summary with it).
 	applied func(*run.Outcome)
 
+	// loadOpts validate the configuration file after a mapping edit.
+	loadOpts config.LoadOptions
+
+	// mu guards draft, outcome and the engine's Options pointer, which a
+	// written mapping edit replaces.
 	mu      sync.Mutex
 	draft   *run.Draft
 	outcome *run.Outcome
+}
+
+// SetLoadOptions sets the options the configuration file was loaded with;
+// WriteMapping validates the edited file by loading it with them.
+func (b *Backend) SetLoadOptions(lo config.LoadOptions) { b.loadOpts = lo }
+
+// options is the engine's options as now configured.
+func (b *Backend) options() *core.Options {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.eng.Options
 }
 
 var _ tui.Backend = (*Backend)(nil)
@@ -83,15 +102,99 @@ func (b *Backend) Plan(ctx context.Context, snap *core.Snapshot) (*core.Plan, er
 }
 
 func (b *Backend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.MappingRow {
-	dirMembers := map[string]int{}
-	for _, u := range snap.Directory.Users {
+	return mappingRows(snap, p, b.options().GroupMapping)
+}
+
+// GroupMapping is the configured group mapping (the written one).
+func (b *Backend) GroupMapping() []core.GroupMapping {
+	return slices.Clone(b.options().GroupMapping)
+}
+
+// Replan recomputes the plan from snap with mapping, without fetching:
+// the console previews a mapping edit with it. The plan is not recorded.
+func (b *Backend) Replan(ctx context.Context, snap *core.Snapshot, mapping []core.GroupMapping) (*tui.Replanned, error) {
+	p, notes, err := core.Replan(ctx, snap, b.options(), mapping)
+	if err != nil {
+		return nil, err
+	}
+	return &tui.Replanned{Plan: p, Notes: notes, Mappings: mappingRows(snap, p, mapping)}, nil
+}
+
+// MappingChanges lists the changes of p that concern the row of directory
+// group dg in mapping.
+func (b *Backend) MappingChanges(p *core.Plan, mapping []core.GroupMapping, dg string) []int {
+	o := *b.options()
+	o.GroupMapping = mapping
+	return core.MappingChanges(p, &o, dg)
+}
+
+// WriteMapping writes edits to the main configuration file (keeping its
+// comments and order, after a backup beside it), then makes the edited
+// mapping the engine's and records a new console run with the plan
+// recomputed from snap, ready to apply. A failed write changes nothing.
+func (b *Backend) WriteMapping(ctx context.Context, snap *core.Snapshot, edits []config.MappingEdit) (string, *tui.Replanned, error) {
+	path := b.eng.ConfigFile
+	if path == "" {
+		return "", nil, errors.New("the console does not know its configuration file, so it cannot write the mapping")
+	}
+	cur := b.options()
+	mapping, err := config.ApplyMappingEdits(cur.GroupMapping, edits...)
+	if err != nil {
+		return "", nil, err
+	}
+	backup, err := config.EditMappingFile(path, b.loadOpts, edits...)
+	if err != nil {
+		return "", nil, err
+	}
+	o := *cur
+	o.GroupMapping = mapping
+	b.mu.Lock()
+	b.eng.Options = &o
+	b.mu.Unlock()
+	// Plan from the snapshot as core.Replan sees it: users read but not
+	// selected may be selected by the new mapping, and the mapped groups
+	// missing in the directory are those no user read is in.
+	s := *snap
+	s.Directory.Users = append(slices.Clone(snap.Directory.Users), snap.Directory.Unselected...)
+	s.Directory.Unselected = nil
+	seen := map[string]bool{}
+	for _, u := range s.Directory.Users {
 		for _, g := range u.Groups {
-			dirMembers[g]++
+			seen[g] = true
+		}
+	}
+	s.Directory.MissingGroups = nil
+	for _, m := range mapping {
+		if !seen[m.DirectoryGroup] {
+			s.Directory.MissingGroups = append(s.Directory.MissingGroups, m.DirectoryGroup)
+		}
+	}
+	plan, err := b.Plan(ctx, &s)
+	if err != nil {
+		return backup, nil, fmt.Errorf("the mapping was written, but planning with it failed: %w", err)
+	}
+	return backup, &tui.Replanned{Plan: plan, Mappings: mappingRows(snap, plan, mapping)}, nil
+}
+
+func mappingRows(snap *core.Snapshot, p *core.Plan, mapping []core.GroupMapping) []tui.MappingRow {
+	// Members count every user read in the group, selected or not: an
+	// edited mapping may select users the configured one did not.
+	dirMembers := map[string]int{}
+	for _, us := range [][]core.DirectoryUser{snap.Directory.Users, snap.Directory.Unselected} {
+		for _, u := range us {
+			for _, g := range u.Groups {
+				dirMembers[g]++
+			}
 		}
 	}
 	missingDir := map[string]bool{}
 	for _, g := range snap.Directory.MissingGroups {
 		missingDir[g] = true
+	}
+	for _, m := range mapping {
+		if dirMembers[m.DirectoryGroup] == 0 {
+			missingDir[m.DirectoryGroup] = true
+		}
 	}
 	type orgGroup struct{ org, name string }
 	adobeMembers := map[orgGroup]int{}
@@ -116,7 +219,7 @@ func (b *Backend) Mappings(snap *core.Snapshot, p *core.Plan) []tui.MappingRow {
 		}
 	}
 	var rows []tui.MappingRow
-	for _, m := range b.eng.Options.GroupMapping {
+	for _, m := range mapping {
 		row := tui.MappingRow{DirectoryGroup: m.DirectoryGroup, DirectoryMembers: dirMembers[m.DirectoryGroup], DirectoryMissing: missingDir[m.DirectoryGroup]}
 		for _, q := range m.AdobeGroups {
 			org, name := core.SplitQualifiedGroup(q)
@@ -183,7 +286,7 @@ func (b *Backend) Detail(snap *core.Snapshot, p *core.Plan, c core.Change) tui.C
 }
 
 func (b *Backend) Explain(ctx context.Context, snap *core.Snapshot, query string) (*core.Explanation, error) {
-	return core.ExplainFrom(ctx, snap, b.eng.Source, b.eng.Options, query)
+	return core.ExplainFrom(ctx, snap, b.eng.Source, b.options(), query)
 }
 
 func (b *Backend) Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) *run.Outcome {
