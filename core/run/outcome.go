@@ -56,6 +56,10 @@ type Summary struct {
 	Counters core.Counters `json:"counters"`
 	// Withheld are the changes a safety limit held back.
 	Withheld []core.Change `json:"withheld,omitempty"`
+	// Released are the changes the operator released from a safety limit
+	// (in the console): they are among the changes to send, and each
+	// names the limit in Held.
+	Released []core.Change `json:"released,omitempty"`
 	// NotSentIDs lists NotSent's change IDs.
 	NotSentIDs []int `json:"not_sent_ids,omitempty"`
 }
@@ -126,7 +130,8 @@ func (s Summary) Sent() string {
 // Summarize counts what res applied of plan without x, done being the
 // changes earlier runs of the plan applied; res nil is a plan not applied.
 func Summarize(plan *core.Plan, x Exclusions, done map[int]bool, res *core.ApplyResult) Summary {
-	s := Summary{Planned: len(plan.Changes), Withheld: plan.Withheld, Counters: plan.Counters, Applied: map[core.Action]int{}}
+	s := Summary{Planned: len(plan.Changes), Withheld: plan.Withheld, Released: Released(plan),
+		Counters: plan.Counters, Applied: map[core.Action]int{}}
 	for _, c := range plan.Changes {
 		switch {
 		case x.direct(c.ID):
