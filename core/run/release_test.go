@@ -47,7 +47,7 @@ func TestReleaseGroupHold(t *testing.T) {
 	if len(d.Plan.GroupHolds) != 1 || len(d.Plan.GroupHolds[0].Changes) != 3 {
 		t.Fatalf("GroupHolds = %+v; want one hold of 3 changes", d.Plan.GroupHolds)
 	}
-	var quota int = -1
+	quota := -1
 	for _, c := range d.Plan.Withheld {
 		if c.Held == core.HoldLicenseQuota {
 			quota = c.ID
@@ -57,17 +57,17 @@ func TestReleaseGroupHold(t *testing.T) {
 		t.Fatalf("no licence-quota hold in %+v", d.Plan.Withheld)
 	}
 	before := d.Plan
-	if err := eng.Release(d, []int{quota}); err == nil {
-		t.Errorf("Release(licence-quota hold %d) = nil; want a refusal", quota)
+	if err := eng.Release(d, run.Release{Hold: core.HoldLicenseQuota}); err == nil {
+		t.Errorf("Release(licence quota) = nil; want a refusal")
 	}
-	if err := eng.Release(d, []int{999}); err == nil {
-		t.Errorf("Release(999) = nil; want a refusal of an ID that is not withheld")
+	if err := eng.Release(d, run.Release{Hold: core.HoldGroupRemovals, Org: core.PrimaryOrg, Group: "design team"}); err == nil {
+		t.Errorf("Release(a group with no hold) = nil; want a refusal")
 	}
 	if d.Plan != before || len(d.Plan.Withheld) != 4 {
 		t.Fatalf("a refused release changed the draft: %d withheld", len(d.Plan.Withheld))
 	}
 	ids := d.Plan.GroupHolds[0].Changes
-	if err := eng.Release(d, ids); err != nil {
+	if err := eng.Release(d, run.Release{Hold: core.HoldGroupRemovals, Org: core.PrimaryOrg, Group: "all apps"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(before.Withheld) != 4 {
