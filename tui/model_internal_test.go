@@ -32,11 +32,11 @@ func (stub) Explain(context.Context, *core.Snapshot, string) (*core.Explanation,
 func (stub) Apply(context.Context, *core.Plan, map[int]bool, core.Reporter) *run.Outcome {
 	return &run.Outcome{}
 }
-func (stub) History(context.Context) ([]RunSummary, error)                  { return nil, nil }
-func (stub) Run(context.Context, string) (*RunDetail, error)                { return nil, nil }
-func (stub) Exclusions() ([]core.Exclusion, error)                          { return nil, nil }
-func (stub) RememberExclusion(core.Exclusion) error                         { return nil }
-func (stub) ForgetExclusion(core.Exclusion) error                           { return nil }
+func (stub) History(context.Context) ([]RunSummary, error)                        { return nil, nil }
+func (stub) Run(context.Context, string) (*RunDetail, error)                      { return nil, nil }
+func (stub) Exclusions() ([]core.Exclusion, error)                                { return nil, nil }
+func (stub) RememberExclusion(core.Exclusion) error                               { return nil }
+func (stub) ForgetExclusion(core.Exclusion) error                                 { return nil }
 func (stub) Release(context.Context, *core.Plan, run.Release) (*core.Plan, error) { return nil, nil }
 
 func newTestModel(t *testing.T) *Model {

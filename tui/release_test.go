@@ -138,3 +138,29 @@ func TestPendingUsersInReview(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseAdobeOnlyLimit: Adobe-only actions held by
+// max_adobe_only_users are released the same way, and then counted among
+// the accounts the approval asks for.
+func TestReleaseAdobeOnlyLimit(t *testing.T) {
+	d, _ := start(t, envOpts{limit: "2", primaryOnly: true})
+	if view := d.m.View(); !strings.Contains(view, "LIMIT EXCEEDED") || !strings.Contains(view, "W, type 4") {
+		t.Fatalf("review lacks the limit banner with its release:\n%s", view)
+	}
+	d.press("A")
+	if _, need := d.m.Dialog(); need != 0 {
+		t.Fatalf("before the release the approval asks for %d accounts; want none", need)
+	}
+	d.press("esc", "W")
+	if open, need := d.m.Releasing(); !open || need != 4 {
+		t.Fatalf("Releasing() = %v, %d; want open, 4", open, need)
+	}
+	d.typ("4")
+	d.press("enter")
+	d.until("the release", func() bool { open, _ := d.m.Releasing(); return !open && len(d.m.Plan().Withheld) == 0 })
+	d.until("the estimate", func() bool { return !d.m.Estimating() })
+	d.press("A")
+	if open, need := d.m.Dialog(); !open || need != 4 {
+		t.Errorf("after the release Dialog() = %v, %d; want open, 4 accounts to type", open, need)
+	}
+}

@@ -581,7 +581,9 @@ func (m *Model) reviewHead(w int) []string {
 			num(lim.Count), lim.Setting, num(len(p.Withheld)))
 		for _, h := range releasable(p, m.snap) {
 			if h.limit == core.HoldAdobeOnly {
-				s += fmt.Sprintf("; W, type %d to release", h.users)
+				// Short enough for 80 columns with the key to release.
+				s = fmt.Sprintf(" ⚠ LIMIT EXCEEDED: %s Adobe-only > max_adobe_only_users %s; %s withheld; W, type %d",
+					num(lim.Count), lim.Setting, num(len(h.ids)), h.users)
 			}
 		}
 		ls = append(ls, m.st.banner.Render(fit(s, w)))
