@@ -544,6 +544,9 @@ func (m *Model) reviewHead(w int) []string {
 	line := m.st.bold.Render(fmt.Sprintf("%s changes", num(total)))
 	if total == 0 {
 		line = m.st.bold.Render("Nothing to change: both sides agree.")
+		if n := len(p.Withheld); n > 0 {
+			line = m.st.bold.Render(fmt.Sprintf("Nothing to send: all %s changes are withheld.", num(n)))
+		}
 	}
 	if len(segs) > 0 {
 		line += ": " + strings.Join(segs, " · ")

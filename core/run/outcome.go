@@ -192,6 +192,24 @@ func Summarize(plan *core.Plan, x Exclusions, done map[int]bool, res *core.Apply
 	for u := range created {
 		delete(updated, u)
 	}
+	// The planner counted users whose every change was withheld as
+	// unchanged; those the operator released and that were updated are not.
+	releasedOnly := map[user]bool{}
+	for _, c := range plan.Changes {
+		if c.Held != "" && !c.AdobeOnly && c.Org == core.PrimaryOrg {
+			releasedOnly[user{c.Org, c.Key}] = true
+		}
+	}
+	for _, c := range plan.Changes {
+		if c.Held == "" {
+			delete(releasedOnly, user{c.Org, c.Key})
+		}
+	}
+	for u := range releasedOnly {
+		if updated[u] && s.Counters.Unchanged > 0 {
+			s.Counters.Unchanged--
+		}
+	}
 	s.Counters.Created, s.Counters.SecondaryCreated, s.Counters.GroupsCreated = len(created), secondary, groups
 	s.Counters.Updated = len(updated)
 	if s.Counters.StraysTracked {

@@ -103,6 +103,11 @@ func TestReleaseGroupHold(t *testing.T) {
 		t.Errorf("Summarize: to send %d, succeeded %d, released %d, withheld %d; want %d, %d, 3, 1",
 			s.ToSend, s.Succeeded, len(s.Released), len(s.Withheld), len(d.Plan.Changes), len(d.Plan.Changes))
 	}
+	// a, b and c were unchanged while their removals were withheld; sent,
+	// they are updated.
+	if got, want := s.Counters.Unchanged, d.Plan.Counters.Unchanged-3; got != want || s.Counters.Updated != 3 {
+		t.Errorf("Summarize counters: unchanged %d, updated %d; want %d, 3", got, s.Counters.Updated, want)
+	}
 	if n := s.Applied[core.ActionRemoveGroups]; n != 3 {
 		t.Errorf("Summarize: %d group removals applied; want 3", n)
 	}
