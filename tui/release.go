@@ -110,7 +110,6 @@ type releasedMsg struct {
 	from *core.Plan
 	plan *core.Plan
 	list *changeList
-	est  Cost
 	h    hold
 	err  error
 }
