@@ -229,13 +229,29 @@ func (a *applyState) commands() (ok, failed int) {
 	return ok, failed
 }
 
+// changeByID is change id of p, or nil. A change's ID is its index
+// unless the operator released withheld changes into the plan.
+func changeByID(p *core.Plan, id int) *core.Change {
+	if p == nil {
+		return nil
+	}
+	if id >= 0 && id < len(p.Changes) && p.Changes[id].ID == id {
+		return &p.Changes[id]
+	}
+	for i := range p.Changes {
+		if p.Changes[i].ID == id {
+			return &p.Changes[i]
+		}
+	}
+	return nil
+}
+
 // resultLine renders one change result.
 func (m *Model) resultLine(r core.ChangeResult) string {
 	who, what := fmt.Sprintf("change %d", r.ChangeID), ""
 	// The results are of the plan applied, which a fetch may since have
 	// replaced.
-	if p := m.apply.plan; p != nil && r.ChangeID >= 0 && r.ChangeID < len(p.Changes) {
-		c := &p.Changes[r.ChangeID]
+	if c := changeByID(m.apply.plan, r.ChangeID); c != nil {
 		who, what = changeUser(c), actionLabel(c.Action)
 	}
 	mark := "✓"

@@ -41,6 +41,10 @@ type Backend interface {
 	// outcome (never nil). When ctx is cancelled it finishes the request
 	// in flight and returns with Result.Cancelled set.
 	Apply(ctx context.Context, p *core.Plan, exclude map[int]bool, r core.Reporter) *run.Outcome
+	// Release moves the withheld changes r names of p, the current plan,
+	// into the changes it sends, as the operator approved, and returns the
+	// new plan (p itself is not modified). Licence-quota holds are refused.
+	Release(ctx context.Context, p *core.Plan, r run.Release) (*core.Plan, error)
 	// History lists past runs, newest first; Run returns one of them.
 	History(ctx context.Context) ([]RunSummary, error)
 	Run(ctx context.Context, id string) (*RunDetail, error)

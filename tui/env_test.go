@@ -50,6 +50,12 @@ type envOpts struct {
 	primaryOnly bool
 	// mapping, when set, replaces the directory_users.groups items.
 	mapping string
+	// limits are more lines of the limits section (indented by two).
+	limits string
+	// rename renames a directory group in users.csv ("old=new"): the
+	// fixture's guard case, a renamed group whose members would all lose
+	// its mapped groups.
+	rename string
 }
 
 // env is one real backend over the fixture org.
@@ -237,7 +243,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.secret != "" {
 		secret = o.secret
 	}
-	write("users.csv", usersCSV(o.users))
+	csvText := usersCSV(o.users)
+	if from, to, ok := strings.Cut(o.rename, "="); ok {
+		csvText = strings.ReplaceAll(csvText, from, to)
+	}
+	write("users.csv", csvText)
 	write("connector-umapi.yml", fmt.Sprintf("server:\n  host: %s\n  auth_host: %s\nenterprise:\n  org_id: %s\n  client_id: tui-client\n  client_secret: %s\n",
 		primURL, primURL, primarySeed().OrgID, secret))
 	write("connector-secondary.yml", fmt.Sprintf("server:\n  host: %s\n  auth_host: %s\nenterprise:\n  org_id: %s\n  client_id: sec-client\n  client_secret: sec-secret-value\n",
@@ -265,7 +275,7 @@ directory_users:
     auto_create: True
 limits:
   max_adobe_only_users: %s
-logging:
+%slogging:
   log_to_file: False
 invocation_defaults:
   adobe_only_user_action: delete
@@ -273,7 +283,7 @@ invocation_defaults:
   update_user_info: Yes
   test_mode: %v
   connector: [csv, users.csv]
-`, umapiConns, groups, o.limit, o.testMode))
+`, umapiConns, groups, o.limit, o.limits, o.testMode))
 
 	cfg, err := config.Load(filepath.Join(dir, "user-sync-config.yml"), config.LoadOptions{})
 	if err != nil {

@@ -118,3 +118,12 @@ func (m *Model) SetProfile(p termenv.Profile) {
 
 // Plan is the plan under review.
 func (m *Model) Plan() *core.Plan { return m.plan }
+
+// Releasing reports whether the release dialog is open and the number it
+// asks for.
+func (m *Model) Releasing() (open bool, need int) {
+	if d := m.review.release; d != nil {
+		return true, d.h.users
+	}
+	return false, 0
+}

@@ -92,6 +92,13 @@ func scenes() []scene {
 		}},
 		{name: "review_detail", setup: func(d *driver) { d.press("down", "down", "enter") }},
 		{name: "review_limit", cfg: envOpts{limit: "2", testMode: true}, setup: func(d *driver) { d.press("G") }},
+		{name: "review_group_hold", cfg: guard, setup: func(d *driver) { d.press("G") }},
+		{name: "review_release", cfg: guard, setup: func(d *driver) { d.press("W"); d.typ("3") }},
+		{name: "review_pending", cfg: envOpts{limits: "  adobe_only_grace_period: 7d\n", primaryOnly: true}, setup: func(d *driver) {
+			d.press("/")
+			d.typ("is:pending")
+			d.press("enter")
+		}},
 		{name: "review_approve", setup: func(d *driver) { d.press("A"); d.typ("4") }},
 		{name: "review_help", setup: func(d *driver) { d.press("?") }},
 		{name: "mappings", setup: func(d *driver) { d.press("3") }},

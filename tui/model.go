@@ -213,6 +213,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.estimated(msg)
 	case replannedMsg:
 		return m, m.replanned(msg)
+	case releasedMsg:
+		return m, m.released(msg)
 	case explainedMsg:
 		return m, tea.Batch(m.explained(msg), waitEvent(m.events, m.stop))
 	case historyMsg:
@@ -301,7 +303,7 @@ func (m *Model) setScreen(s screen) tea.Cmd {
 func (m *Model) typing() bool {
 	switch m.screen {
 	case scrReview:
-		return m.review.typing || m.review.dialog != nil
+		return m.review.typing || m.review.dialog != nil || m.review.release != nil
 	case scrExplain:
 		return m.explain.input.Focused()
 	case scrMappings:
@@ -580,9 +582,9 @@ func (m *Model) helpView(w, h int) []string {
 	case scrReview:
 		ls = append(ls, section("Review", keys.Up, keys.Down, keys.PageUp, keys.PageDown, keys.Top, keys.Bottom, keys.Filter,
 			keys.ClearFilter, keys.Toggle, keys.ToggleAll, keys.Remember, keys.Exclusions, keys.Sort, keys.Detail,
-			keys.ExplainUser, keys.Approve)...)
+			keys.ExplainUser, keys.Approve, releaseKey)...)
 		ls = append(ls, "", "Filter: words match anywhere; user: group: action: org: is: match one field,",
-			"  e.g. /action:delete org:primary   /group:design   /is:excluded",
+			"  e.g. /action:delete org:primary   /group:design   /is:excluded   /is:pending",
 			"Marks: ✓ applied  x excluded  R remembered exclusion  ! withheld")
 	case scrMappings:
 		ls = append(ls, section("Mappings", keys.Up, keys.Down, b([]string{"enter"}, "enter", "its changes"), keys.MissingOnly,
@@ -606,7 +608,8 @@ var longHelp = map[string]string{
 	"space": "exclude/include (run)", "a": "exclude/include all shown",
 	"x": "remember/forget exclusion", "E": "remembered exclusions",
 	"s": "sort: action, user, org", "enter": "detail (or open)", "e": "explain the user",
-	"A": "approve and apply", "c": "cancel after the request in flight",
+	"A": "approve and apply", "W": "release withheld changes (type their count)",
+	"c": "cancel after the request in flight",
 	"m": "only groups missing on a side", "r": "fetch again (or reload)",
 }
 

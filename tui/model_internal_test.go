@@ -46,6 +46,7 @@ func (stub) MappingChanges(*core.Plan, []core.GroupMapping, string) []int { retu
 func (stub) WriteMapping(context.Context, *core.Snapshot, []config.MappingEdit) (string, *Replanned, error) {
 	return "", nil, nil
 }
+func (stub) Release(context.Context, *core.Plan, run.Release) (*core.Plan, error) { return nil, nil }
 
 func newTestModel(t *testing.T) *Model {
 	t.Helper()

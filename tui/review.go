@@ -36,6 +36,7 @@ type reviewState struct {
 	zoom    bool // the detail pane fills the screen
 	zoomOff int
 	dialog  *approveDialog
+	release *releaseDialog
 
 	// detail caches the Backend's detail of one row.
 	detailRow  int32
@@ -182,6 +183,9 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 	if r.dialog != nil {
 		return m.dialogKey(msg)
 	}
+	if r.release != nil {
+		return m.releaseKey(msg)
+	}
 	if r.typing {
 		switch msg.String() {
 		case "esc":
@@ -269,6 +273,8 @@ func (m *Model) reviewKey(msg tea.KeyMsg) tea.Cmd {
 		m.openExclusions()
 	case key.Matches(msg, keys.Approve):
 		m.openApprove()
+	case key.Matches(msg, releaseKey):
+		m.openRelease()
 	}
 	return nil
 }
@@ -288,7 +294,14 @@ func (m *Model) toggleCurrent() tea.Cmd {
 		m.status = "This exclusion is remembered: press x to forget it."
 		return nil
 	case rowHeld:
-		m.status = "Withheld by the safety limit (max_adobe_only_users): it is not sent in this run."
+		held := r.list.rows[i].c.Held
+		if held == "" {
+			held = core.HoldAdobeOnly
+		}
+		m.status = fmt.Sprintf("Withheld by the safety limit (%s): not sent in this run unless released (W).", held)
+		if held == core.HoldLicenseQuota {
+			m.status = "Withheld by the licence quota: the console cannot release it (see limits.license_quota)."
+		}
 		return nil
 	}
 	return m.reestimate()
@@ -509,7 +522,7 @@ func (m *Model) explainCurrent() tea.Cmd {
 func (m *Model) reviewHints() []key.Binding {
 	r := &m.review
 	switch {
-	case r.dialog != nil:
+	case r.dialog != nil, r.release != nil:
 		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to review"))}
 	case r.typing:
 		return []key.Binding{
@@ -520,6 +533,9 @@ func (m *Model) reviewHints() []key.Binding {
 		return []key.Binding{keys.Down, keys.Forget, keys.Back}
 	case r.zoom:
 		return []key.Binding{keys.Down, keys.Toggle, keys.ExplainUser, keys.Back}
+	}
+	if len(releasable(m.plan, m.snap)) > 0 {
+		return []key.Binding{keys.Filter, keys.Toggle, keys.Approve, releaseKey, keys.Detail, keys.ToggleAll, keys.Remember, keys.Sort, keys.ExplainUser, keys.Next}
 	}
 	return []key.Binding{keys.Filter, keys.Toggle, keys.Approve, keys.Detail, keys.ToggleAll, keys.Remember, keys.Sort, keys.ExplainUser, keys.Next}
 }
@@ -554,6 +570,9 @@ func (m *Model) reviewHead(w int) []string {
 	line := m.st.bold.Render(fmt.Sprintf("%s changes", num(total)))
 	if total == 0 {
 		line = m.st.bold.Render("Nothing to change: both sides agree.")
+		if n := len(p.Withheld); n > 0 {
+			line = m.st.bold.Render(fmt.Sprintf("Nothing to send: all %s changes are withheld.", num(n)))
+		}
 	}
 	if len(segs) > 0 {
 		line += ": " + strings.Join(segs, " · ")
@@ -590,8 +609,20 @@ func (m *Model) reviewHead(w int) []string {
 		ls = append(ls, m.st.banner.Render(fit(" TEST MODE: Adobe checks every command but changes nothing.", w)))
 	}
 	if lim := p.Limit; lim != nil && lim.Exceeded {
-		ls = append(ls, m.st.banner.Render(fit(fmt.Sprintf(" ⚠ LIMIT EXCEEDED: %s Adobe-only users > max_adobe_only_users %s; %s withheld (!)",
-			num(lim.Count), lim.Setting, num(len(p.Withheld))), w)))
+		s := fmt.Sprintf(" ⚠ LIMIT EXCEEDED: %s Adobe-only users > max_adobe_only_users %s; %s withheld (!)",
+			num(lim.Count), lim.Setting, num(len(p.Withheld)))
+		for _, h := range releasable(p, m.snap) {
+			if h.limit == core.HoldAdobeOnly {
+				// Short enough for 80 columns with the key to release.
+				s = fmt.Sprintf(" ⚠ LIMIT EXCEEDED: %s Adobe-only > max_adobe_only_users %s; %s withheld; W, type %d",
+					num(lim.Count), lim.Setting, num(len(h.ids)), h.users)
+			}
+		}
+		ls = append(ls, m.st.banner.Render(fit(s, w)))
+	}
+	ls = append(ls, m.holdBanners(w)...)
+	if s := m.pendingLine(w); s != "" {
+		ls = append(ls, m.st.warn.Render(s))
 	}
 	if l.removals > 0 {
 		s := fmt.Sprintf(" ⚠ %s ACCOUNTS LEAVE THE ORG", num(l.removals))
@@ -619,12 +650,18 @@ func (m *Model) reviewView(w, h int) []string {
 	if r.dialog != nil {
 		return append(ls, m.dialogView(w)...)
 	}
+	if r.release != nil {
+		return append(ls, m.releaseView(w)...)
+	}
 	if r.exclPanel {
 		return append(ls, m.exclusionsView(w, h-len(ls))...)
 	}
 	// The filter line.
 	v := r.visible()
 	info := fmt.Sprintf("%s of %s shown · sort: %s", num(len(v)), num(len(r.list.rows)), r.sort)
+	if r.showPending() {
+		info = fmt.Sprintf("%s Adobe-only users in grace period", num(len(m.plan.Pending)))
+	}
 	switch {
 	case r.typing:
 		r.input.Width = max(w-len(info)-6, 10)
@@ -635,6 +672,9 @@ func (m *Model) reviewView(w, h int) []string {
 		ls = append(ls, m.st.bold.Render("/"+r.input.Value())+"  "+m.st.dim.Render(info+" · esc clears"))
 	default:
 		ls = append(ls, m.st.dim.Render(info+" · / filters"))
+	}
+	if r.showPending() {
+		return append(ls, m.pendingView(w, h-len(ls))...)
 	}
 	body := h - len(ls)
 	if r.zoom {

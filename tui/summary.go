@@ -179,8 +179,11 @@ func (m *Model) thisRun(w int) []string {
 			ls = append(ls, m.st.warn.Render("To finish the run: "+o.Resume))
 		}
 	}
+	if n := len(s.Released); n > 0 {
+		ls = append(ls, m.st.warn.Render(fit(fmt.Sprintf("Released by you from the safety limits (%s, sent): %s", num(n), byLimit(s.Released)), w)))
+	}
 	if n := len(s.Withheld); n > 0 {
-		ls = append(ls, m.st.warn.Render(fmt.Sprintf("Withheld by the safety limit (%s, not sent):", num(n))))
+		ls = append(ls, m.st.warn.Render(fit(fmt.Sprintf("Withheld by the safety limits (%s, not sent): %s", num(n), byLimit(s.Withheld)), w)))
 		for _, c := range s.Withheld[:min(n, 3)] {
 			ls = append(ls, "  ! "+changeUser(&c)+" · "+actionLabel(c.Action))
 		}
@@ -257,4 +260,26 @@ func (m *Model) runDetailView(w, h int) []string {
 	win, off := window(body, s.detailOff, h-len(ls))
 	s.detailOff = off
 	return append(ls, win...)
+}
+
+// byLimit counts changes by the limit that held them: "max_group_removals
+// 4 · license_quota 1".
+func byLimit(cs []core.Change) string {
+	var order []core.Hold
+	n := map[core.Hold]int{}
+	for _, c := range cs {
+		h := c.Held
+		if h == "" {
+			h = core.HoldAdobeOnly
+		}
+		if n[h] == 0 {
+			order = append(order, h)
+		}
+		n[h]++
+	}
+	parts := make([]string, len(order))
+	for i, h := range order {
+		parts[i] = fmt.Sprintf("%s %s", h, num(n[h]))
+	}
+	return strings.Join(parts, " · ")
 }

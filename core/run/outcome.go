@@ -56,6 +56,10 @@ type Summary struct {
 	Counters core.Counters `json:"counters"`
 	// Withheld are the changes a safety limit held back.
 	Withheld []core.Change `json:"withheld,omitempty"`
+	// Released are the changes the operator released from a safety limit
+	// (in the console): they are among the changes to send, and each
+	// names the limit in Held.
+	Released []core.Change `json:"released,omitempty"`
 	// NotSentIDs lists NotSent's change IDs.
 	NotSentIDs []int `json:"not_sent_ids,omitempty"`
 }
@@ -126,7 +130,8 @@ func (s Summary) Sent() string {
 // Summarize counts what res applied of plan without x, done being the
 // changes earlier runs of the plan applied; res nil is a plan not applied.
 func Summarize(plan *core.Plan, x Exclusions, done map[int]bool, res *core.ApplyResult) Summary {
-	s := Summary{Planned: len(plan.Changes), Withheld: plan.Withheld, Counters: plan.Counters, Applied: map[core.Action]int{}}
+	s := Summary{Planned: len(plan.Changes), Withheld: plan.Withheld, Released: Released(plan),
+		Counters: plan.Counters, Applied: map[core.Action]int{}}
 	for _, c := range plan.Changes {
 		switch {
 		case x.direct(c.ID):
@@ -186,6 +191,24 @@ func Summarize(plan *core.Plan, x Exclusions, done map[int]bool, res *core.Apply
 	}
 	for u := range created {
 		delete(updated, u)
+	}
+	// The planner counted users whose every change was withheld as
+	// unchanged; those the operator released and that were updated are not.
+	releasedOnly := map[user]bool{}
+	for _, c := range plan.Changes {
+		if c.Held != "" && !c.AdobeOnly && c.Org == core.PrimaryOrg {
+			releasedOnly[user{c.Org, c.Key}] = true
+		}
+	}
+	for _, c := range plan.Changes {
+		if c.Held == "" {
+			delete(releasedOnly, user{c.Org, c.Key})
+		}
+	}
+	for u := range releasedOnly {
+		if updated[u] && s.Counters.Unchanged > 0 {
+			s.Counters.Unchanged--
+		}
 	}
 	s.Counters.Created, s.Counters.SecondaryCreated, s.Counters.GroupsCreated = len(created), secondary, groups
 	s.Counters.Updated = len(updated)

@@ -306,6 +306,22 @@ func (b *Backend) Apply(ctx context.Context, p *core.Plan, exclude map[int]bool,
 	return o
 }
 
+func (b *Backend) Release(_ context.Context, p *core.Plan, r run.Release) (*core.Plan, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d := b.draft
+	if d == nil || d.Plan != p {
+		return nil, errors.New("this plan is not the console's current plan; fetch again")
+	}
+	if b.outcome != nil {
+		return nil, errors.New("this plan has been applied; fetch again")
+	}
+	if err := b.eng.Release(d, r); err != nil {
+		return nil, err
+	}
+	return d.Plan, nil
+}
+
 func summaryOf(r store.RunInfo) tui.RunSummary {
 	return tui.RunSummary{ID: r.ID, Started: r.Started, Finished: r.Finished, Command: r.Command, TestMode: r.TestMode,
 		Changes: r.Changes, Requests: r.Requests, Succeeded: r.Succeeded, Failed: r.Failed, Excluded: len(r.Excluded),
