@@ -105,21 +105,4 @@ func scalarString(v any) string {
 
 // attributeValue converts a Graph value to the shape core expects in
 // DirectoryUser.Attributes: nil, a string, or a []string for lists.
-func attributeValue(v any) any {
-	if l, ok := v.([]any); ok {
-		if len(l) == 0 {
-			return nil
-		}
-		out := make([]string, 0, len(l))
-		for _, e := range l {
-			if s := scalarString(e); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	if s := scalarString(v); s != "" {
-		return s
-	}
-	return nil
-}
+func attributeValue(v any) any { return attrformat.Attribute(v, scalarString) }

@@ -97,24 +97,4 @@ func scalarString(v any) string {
 
 // attributeValue converts a profile value to the shape core expects in
 // DirectoryUser.Attributes: nil, a string, or a []string for lists.
-func attributeValue(v any) any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		if len(x) == 0 {
-			return nil
-		}
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			if s := scalarString(e); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	if s := scalarString(v); s != "" {
-		return s
-	}
-	return nil
-}
+func attributeValue(v any) any { return attrformat.Attribute(v, scalarString) }
